@@ -1,0 +1,1 @@
+"""Analytics: metric collection, retention, KPIs, dashboards, the feedback loop."""

@@ -1,0 +1,1 @@
+"""Localization: episode -> transcript -> subtitles -> translations -> dubs -> cuts."""

@@ -1,0 +1,1 @@
+"""Publishing: channels (platform accounts), publications, platform clients, sandbox."""

@@ -1,0 +1,241 @@
+"""The sandbox: every platform emulator behind one HTTP server on loopback.
+
+``/<platform>/...`` is that platform's API (its paths as documented, under the prefix);
+``/_sandbox/...`` is the control room: inject faults, list posts, reset. Faults are
+applied around the handlers, so every emulator can drop a connection mid-chunk,
+answer 5xx or 429, expire the caller's token, run out of quota, or do the work and
+lose the answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from publisher.sandbox.core import (
+    Accounts,
+    Buckets,
+    Drop,
+    Fault,
+    Faults,
+    Ledger,
+    Platform,
+    Request,
+    Response,
+    Uploads,
+)
+
+log = logging.getLogger(__name__)
+
+# One module per platform, each with an ``Emulator`` class (a Platform).
+EMULATORS = {
+    "youtube": "publisher.sandbox.youtube",
+    "tiktok": "publisher.sandbox.tiktok",
+    "instagram": "publisher.sandbox.instagram",
+    "facebook": "publisher.sandbox.facebook",
+    "douyin": "publisher.sandbox.douyin",
+    "kuaishou": "publisher.sandbox.kuaishou",
+}
+
+
+class Sandbox:
+    """All emulators, their shared accounts, faults, quotas and post ledger."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        platforms: tuple[str, ...] | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int = 0,
+    ) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self.accounts = Accounts(clock, folder / "accounts.json")
+        self.faults = Faults(seed)
+        self.buckets = Buckets(clock)
+        self.ledger = Ledger(folder / "posts.json")
+        self.uploads = Uploads(folder / "uploads")
+        self.requests = 0
+        self.platforms: dict[str, Platform] = {}
+        for name in platforms or tuple(EMULATORS):
+            module = importlib.import_module(EMULATORS[name])
+            self.platforms[name] = module.Emulator(self)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- serving ---------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox", daemon=True
+        )
+        self._thread.start()
+        log.info("platform sandbox at %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the sandbox is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def endpoints(self, platform: str) -> dict[str, str]:
+        """Return the base URLs a client of ``platform`` uses to talk to this sandbox."""
+        base = f"{self.url}/{platform}"
+        return {"api": base, "upload": base, "auth": base}
+
+    # -- dispatch ---------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        self.requests += 1
+        if request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        name, _, rest = request.path.lstrip("/").partition("/")
+        platform = self.platforms.get(name)
+        if platform is None:
+            return Response(404, {"error": f"no platform {name!r} in this sandbox"})
+        request.path = "/" + rest
+        if request.path == "/oauth/authorize":
+            return platform.consent_page(request)
+        found = platform.match(request.method, request.path)
+        if found is None:
+            return platform.error(404, "not_found", f"no route {request.method} {request.path}")
+        route, params = found
+        request.params = params
+        fault = self.faults.take(name, route.step)
+        if fault is not None and fault.kind == "expire_token":
+            self.accounts.expire(request.bearer() or request.query.get("access_token"))
+            fault = None
+        if route.auth:
+            request.account = self.accounts.check(
+                request.bearer()
+                or request.query.get("access_token")
+                or request.headers.get("access-token")
+            )
+            if request.account is None:
+                return platform.unauthorized()
+        return self._with_fault(platform, route.handler, request, fault)
+
+    def _with_fault(
+        self, platform: Platform, handler: Any, request: Request, fault: Fault | None
+    ) -> Response:
+        if fault is None:
+            return handler(request)
+        if fault.kind == "drop":
+            request.read_partially_then_drop()
+        if fault.kind == "error":
+            request.body()
+            return platform.error(fault.status, "internal_error", "The server had a problem.")
+        if fault.kind == "rate":
+            request.body()
+            return platform.rate_limited(fault.retry_after)
+        if fault.kind == "quota":
+            request.body()
+            return platform.quota_exceeded(fault.retry_after)
+        # lose_response: do the work, then never answer.
+        handler(request)
+        raise Drop
+
+    # -- the control room -----------------------------------------------------------
+
+    def _control(self, request: Request) -> Response:
+        what = request.path.removeprefix("/_sandbox/")
+        if what == "faults" and request.method == "POST":
+            body = request.json()
+            self.faults.add(Fault(**body))
+            return Response(201, {"added": body})
+        if what == "faults" and request.method == "DELETE":
+            self.faults.clear()
+            return Response(200, {"cleared": True})
+        if what == "posts":
+            platform = request.query.get("platform")
+            return Response(200, {"posts": [asdict(p) for p in self.ledger.posts(platform)]})
+        if what == "stats":
+            return Response(200, self.stats())
+        return Response(404, {"error": f"no control {what!r}"})
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "received_bytes": self.uploads.received_bytes,
+            "posts": len(self.ledger.posts()),
+            "duplicates": [[*key, n] for key, n in self.ledger.duplicates().items()],
+            "refreshes": self.accounts.refreshes,
+        }
+
+
+def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without this, delayed ACKs cost ~40 ms.
+        disable_nagle_algorithm = True
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            request = Request(
+                method=self.command,
+                path=parts.path,
+                query=dict(parse_qsl(parts.query)),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                raw=self,
+            )
+            try:
+                response = sandbox.dispatch(request)
+                request.body()  # a handler that ignored the body must still consume it
+            except Drop:
+                self._drop()
+                return
+            except Exception:  # an emulator bug must show up as a 500, not a hang
+                log.exception("sandbox handler failed for %s %s", self.command, self.path)
+                response = Response(500, {"error": "sandbox handler failed"})
+            payload = response.encoded()
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def _drop(self) -> None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):  # the client may be gone already
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("sandbox: " + format, *args)
+
+    return Handler
+
+
+def load_json(text: bytes) -> Any:
+    return json.loads(text) if text else {}
