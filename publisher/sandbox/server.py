@@ -130,15 +130,16 @@ class Sandbox:
         route, params = found
         request.params = params
         fault = self.faults.take(name, route.step)
+        token = (
+            request.bearer()
+            or request.query.get("access_token")
+            or request.headers.get("access-token")
+        )
         if fault is not None and fault.kind == "expire_token":
-            self.accounts.expire(request.bearer() or request.query.get("access_token"))
+            self.accounts.expire(token)
             fault = None
         if route.auth:
-            request.account = self.accounts.check(
-                request.bearer()
-                or request.query.get("access_token")
-                or request.headers.get("access-token")
-            )
+            request.account = self.accounts.check(token)
             if request.account is None:
                 return platform.unauthorized()
         return self._with_fault(platform, route.handler, request, fault)
