@@ -43,7 +43,10 @@ DONE = (PublicationStatus.PUBLISHED, PublicationStatus.CANCELLED, PublicationSta
 # Short waits are slept through; longer ones hand the job back to the queue.
 SLEEP_AT_MOST_S = 15.0
 STEP_TRIES = 4  # transient failures of one step before the job retries with backoff
-POLL_S = 2.0  # between processing checks
+# Processing checks: soon after the post is created, then less often (a platform may take
+# seconds for a short clip, many minutes for a long one).
+POLL_FIRST_S = 0.5
+POLL_MAX_S = 60.0
 
 
 @dataclass
@@ -211,8 +214,15 @@ def _poll(run: Run, client: PlatformClient, tokens: Tokens, media: Media, meta: 
                 code=remote.code,
             ),
         )
+    state = _state(run)
+    polls = int(state.get("polls", 0))
+    state["polls"] = polls + 1
+    _update(run, upload_state=state)
     run.progress(90, f"{client.display_name} is processing")
-    raise RetryLater(f"{client.display_name} is processing the video", delay_s=POLL_S)
+    raise RetryLater(
+        f"{client.display_name} is processing the video",
+        delay_s=min(POLL_MAX_S, POLL_FIRST_S * 2**polls),
+    )
 
 
 STEPS = {

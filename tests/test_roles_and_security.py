@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -11,8 +12,19 @@ from sqlmodel import select
 from hookline.app import create_app
 from hookline.auth import PERMISSIONS, allowed, create_token
 from hookline.auth.web import PUBLIC_ENDPOINTS
+from hookline.clock import utcnow
 from hookline.jobs import enqueue
-from hookline.models import Episode, Localization, Role, Series, User
+from hookline.models import (
+    Channel,
+    Episode,
+    Localization,
+    LocalizedCut,
+    MediaAsset,
+    Publication,
+    Role,
+    Series,
+    User,
+)
 
 from testkit import PASSWORD, make_settings
 
@@ -31,6 +43,20 @@ def library(sqlite_db, users):
         session.flush()
         localization = Localization(episode_id=episode.id, language="es")
         session.add(localization)
+        asset = MediaAsset(sha256="1" * 64, size_bytes=1, kind="video")
+        channel = Channel(platform="youtube", name="Dramas ES", language="es", sandbox=True)
+        session.add_all([asset, channel])
+        session.flush()
+        cut = LocalizedCut(localization_id=localization.id, kind="burned_in", asset_id=asset.id)
+        session.add(cut)
+        session.flush()
+        publication = Publication(
+            cut_id=cut.id,
+            channel_id=channel.id,
+            scheduled_at=utcnow() + timedelta(days=1),
+            idempotency_key="pub-roles",
+        )
+        session.add(publication)
         job = enqueue(session, "noop")
         job.status = "dead"
         session.add(job)
@@ -44,6 +70,8 @@ def library(sqlite_db, users):
             "user_id": users["reviewer"],
             "localization_id": localization.id,
             "token_id": token.id,
+            "channel_id": channel.id,
+            "publication_id": publication.id,
             "sha256": "0" * 64,
         }
 

@@ -11,9 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import requests
 from sqlmodel import Session, col, select
 
 from hookline.errors import RetryLater
@@ -51,6 +49,7 @@ def connect_channels(svc: Services, echo: Callable[[str], None]) -> None:
     """Create and connect one sandbox channel per platform (the sandbox runs meanwhile)."""
     from hookline.serve import start_sandbox
     from publisher import channels
+    from publisher.sandbox.server import grant
 
     sandbox = start_sandbox(svc.settings)
     try:
@@ -65,7 +64,7 @@ def connect_channels(svc: Services, echo: Callable[[str], None]) -> None:
                     timezone=zone,
                     sandbox=True,
                 )
-                code = _consent(
+                code = grant(
                     channels.connect_url(channel, svc.settings, state="demo", redirect_uri=CALLBACK)
                 )
                 channels.complete_connection(
@@ -74,16 +73,6 @@ def connect_channels(svc: Services, echo: Callable[[str], None]) -> None:
     finally:
         sandbox.stop()
     echo(f"Connected {len(CHANNELS)} sandbox channels, one per platform.")
-
-
-def _consent(authorize_url: str) -> str:
-    """Click "Allow" on the sandbox's consent page and return the authorization code."""
-    answer = requests.get(authorize_url + "&auto=1", allow_redirects=False, timeout=10)
-    location = answer.headers.get("Location", "")
-    code = parse_qs(urlsplit(location).query).get("code", [""])[0]
-    if not code:
-        raise RuntimeError(f"the sandbox consent page did not grant a code: {answer.status_code}")
-    return code
 
 
 @job(PUBLISH_DEMO, max_attempts=3)

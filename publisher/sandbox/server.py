@@ -21,7 +21,9 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+
+import requests
 
 from publisher.sandbox.core import (
     Accounts,
@@ -240,3 +242,13 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
 def load_json(text: bytes) -> Any:
     return json.loads(text) if text else {}
+
+
+def grant(authorize_url: str, *, account: str = "") -> str:
+    """Click "Allow" on a sandbox consent page, as ``account``; return the authorization code."""
+    extra = {"auto": "1", **({"account": account} if account else {})}
+    answer = requests.get(f"{authorize_url}&{urlencode(extra)}", allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(answer.headers.get("Location", "")).query).get("code", [""])[0]
+    if not code:
+        raise RuntimeError(f"the sandbox consent page did not grant a code: {answer.status_code}")
+    return code
