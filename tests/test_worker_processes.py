@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from hookline.jobs.scheduler import LOCK_NAME
 from hookline.models import Job, JobStatus, Lock
 
 import jobkinds
-from testkit import REPO, worker_env
+from testkit import Workers, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -36,49 +34,11 @@ def queue_db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-class Workers:
-    """Start and stop `hookline worker` processes; never leave one running."""
-
-    def __init__(self, url: str, tmp_path: Path) -> None:
-        self.env = worker_env(url, tmp_path)
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(
-        self, count: int = 1, *, concurrency: int = 2, scheduler: bool = False
-    ) -> list[subprocess.Popen[bytes]]:
-        command = [sys.executable, "-m", "hookline", "worker", "--concurrency", str(concurrency)]
-        if not scheduler:
-            command.append("--no-scheduler")
-        started = [subprocess.Popen(command, cwd=REPO, env=self.env) for _ in range(count)]
-        self.procs += started
-        return started
-
-    def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 @pytest.fixture
 def workers(database_url: str, tmp_path: Path, queue_db: Database) -> Iterator[Workers]:
     pool = Workers(database_url, tmp_path)
     yield pool
     pool.stop_all()
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def count(db: Database, statement) -> int:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,3 +152,44 @@ def stored_objects(store: MediaStore) -> list[str]:
 
 def temp_files(store: MediaStore) -> list[Path]:
     return sorted(store.tmp_dir.iterdir()) if store.tmp_dir.exists() else []
+
+
+# -- worker processes ----------------------------------------------------------------------
+
+
+class Workers:
+    """Start and stop `hookline worker` processes; never leave one running."""
+
+    def __init__(self, url: str, tmp_path: Path, **extra: str) -> None:
+        self.env = worker_env(url, tmp_path, **extra)
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        self, count: int = 1, *, concurrency: int = 2, scheduler: bool = False
+    ) -> list[subprocess.Popen[bytes]]:
+        command = [sys.executable, "-m", "hookline", "worker", "--concurrency", str(concurrency)]
+        if not scheduler:
+            command.append("--no-scheduler")
+        started = [subprocess.Popen(command, cwd=REPO, env=self.env) for _ in range(count)]
+        self.procs += started
+        return started
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
