@@ -38,6 +38,7 @@ class Request:
     raw: BaseHTTPRequestHandler
     params: dict[str, str] = field(default_factory=dict)  # from the route pattern
     account: Account | None = None
+    consumed: int = 0  # body bytes read off the wire, a cut-short transfer's included
     _body: bytes | None = None
 
     @property
@@ -47,13 +48,14 @@ class Request:
     def body(self) -> bytes:
         if self._body is None:
             self._body = self.raw.rfile.read(self.length) if self.length else b""
+            self.consumed += len(self._body)
         return self._body
 
-    def read_partially_then_drop(self) -> None:
-        """Read half the body and drop the connection: a transfer cut mid-chunk."""
-        if self.length:
-            self.raw.rfile.read(self.length // 2)
-        raise Drop
+    def read_partially(self) -> bytes:
+        """Read half the body, as a transfer cut mid-chunk delivers it; the caller drops."""
+        part = self.raw.rfile.read(self.length // 2) if self.length else b""
+        self.consumed += len(part)
+        return part
 
     def json(self) -> Any:
         body = self.body()
@@ -524,6 +526,14 @@ class Platform:
         return None
 
     # Overridden by each platform: its error envelope.
+    def keep_partial(self, request: Request, data: bytes) -> None:
+        """Keep what arrived of a chunk whose connection dropped, where the protocol does.
+
+        Resumable protocols (YouTube's, Meta's rupload) persist the bytes that arrived
+        and say so when asked; chunked ones (TikTok, Douyin, Kuaishou) keep whole chunks
+        only, which is this default.
+        """
+
     def error(self, status: int, code: str, message: str) -> Response:
         return Response(status, {"error": {"code": code, "message": message}})
 

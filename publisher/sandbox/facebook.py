@@ -103,6 +103,10 @@ class Emulator(GraphEmulator):
             return self.not_found(request.params["video_id"])
         return self.receive(request, video.upload)
 
+    def upload_of(self, request: Request) -> RuploadSession | None:
+        video = self._video(request, request.params["video_id"])
+        return video.upload if video else None
+
     def offset(self, request: Request) -> Response:
         video = self._video(request, request.params["video_id"])
         if video is None:

@@ -190,6 +190,10 @@ class Emulator(GraphEmulator):
             return self.not_found(request.params["container"])
         return self.receive(request, container.upload)
 
+    def upload_of(self, request: Request) -> RuploadSession | None:
+        container = self._container(request)
+        return container.upload if container else None
+
     def offset(self, request: Request) -> Response:
         container = self._container(request)
         if container is None:

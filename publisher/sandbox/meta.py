@@ -367,6 +367,24 @@ class GraphEmulator(Platform):
                 session.done_at = self.clock()
         return Response(200, {"success": True, "message": "Upload successful."})
 
+    def keep_partial(self, request: Request, data: bytes) -> None:
+        """rupload keeps every byte that arrived; the client asks for the offset to resume."""
+        session = self.upload_of(request)
+        try:
+            offset, size = int(request.headers["offset"]), int(request.headers["file_size"])
+        except (KeyError, ValueError):
+            return
+        with self._lock:
+            if session is None or self._check_piece(session, offset, size, len(data)):
+                return
+            if data:
+                self.uploads.write(session.key, offset, data)
+                session.file_size, session.received = size, offset + len(data)
+
+    def upload_of(self, request: Request) -> RuploadSession | None:
+        """The rupload session a chunk request is for (None when there is none)."""
+        raise NotImplementedError
+
     def _check_piece(
         self, session: RuploadSession, offset: int, size: int, length: int
     ) -> Response | None:

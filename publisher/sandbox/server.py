@@ -71,6 +71,8 @@ class Sandbox:
         self.ledger = Ledger(folder / "posts.json")
         self.uploads = Uploads(folder / "uploads")
         self.requests = 0
+        self.wire_bytes = 0  # request bodies read, dropped transfers included
+        self._count_lock = threading.Lock()
         self.platforms: dict[str, Platform] = {}
         for name in platforms or tuple(EMULATORS):
             module = importlib.import_module(EMULATORS[name])
@@ -152,7 +154,8 @@ class Sandbox:
         if fault is None:
             return handler(request)
         if fault.kind == "drop":
-            request.read_partially_then_drop()
+            platform.keep_partial(request, request.read_partially())
+            raise Drop
         if fault.kind == "error":
             request.body()
             return platform.error(fault.status, "internal_error", "The server had a problem.")
@@ -182,12 +185,23 @@ class Sandbox:
             return Response(200, {"posts": [asdict(p) for p in self.ledger.posts(platform)]})
         if what == "stats":
             return Response(200, self.stats())
+        if what == "sink" and request.method == "PUT":
+            # A plain upload to compare the platforms' protocols with: the same server
+            # reads the body the same way and writes it to disk, nothing else.
+            data = request.body()
+            (self.folder / "sink.part").write_bytes(data)
+            return Response(200, {"received": len(data)})
         return Response(404, {"error": f"no control {what!r}"})
+
+    def count_wire(self, n: int) -> None:
+        with self._count_lock:
+            self.wire_bytes += n
 
     def stats(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
             "received_bytes": self.uploads.received_bytes,
+            "wire_bytes": self.wire_bytes,
             "posts": len(self.ledger.posts()),
             "duplicates": [[*key, n] for key, n in self.ledger.duplicates().items()],
             "refreshes": self.accounts.refreshes,
@@ -218,6 +232,8 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             except Exception:  # an emulator bug must show up as a 500, not a hang
                 log.exception("sandbox handler failed for %s %s", self.command, self.path)
                 response = Response(500, {"error": "sandbox handler failed"})
+            finally:
+                sandbox.count_wire(request.consumed)
             payload = response.encoded()
             self.send_response(response.status)
             for name, value in response.headers.items():

@@ -200,6 +200,19 @@ class Emulator(Platform):
                 return _progress(session)
             return self._take_chunk(session, data, content_range)
 
+    def keep_partial(self, request: Request, data: bytes) -> None:
+        """Keep the whole 256 KiB blocks of a cut-short chunk; the status probe reports them."""
+        session = self._session(request)
+        found = RANGE.fullmatch(request.headers.get("content-range", "").strip())
+        if session is None or found is None:
+            return
+        first = int(found.group(1))
+        kept = len(data) // CHUNK_MULTIPLE * CHUNK_MULTIPLE
+        with self._lock:
+            if session.final is None and first == session.received and kept:
+                self.uploads.write(session.id, first, data[:kept])
+                session.received = first + kept
+
     def _session(self, request: Request) -> Session | None:
         with self._lock:
             session = self.sessions.get(request.query.get("upload_id", ""))
