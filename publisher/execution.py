@@ -68,6 +68,10 @@ def publish(run: Run) -> dict[str, Any]:
             return {"status": publication.status}
         channel = session.get_one(Channel, publication.channel_id)
         media, meta = _post(session, run, publication)
+        starting = publication.phase == "new" and publication.status == PublicationStatus.SCHEDULED
+        late_s = (run.clock() - publication.scheduled_at).total_seconds()
+    if starting:
+        _record(run, "start", "info", message=f"started {max(0.0, late_s):.1f} s after its time")
     client = registry.client_for(channel, run.settings)
     try:
         return _steps(run, client, media, meta)

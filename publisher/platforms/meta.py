@@ -345,9 +345,9 @@ class MetaClient(PlatformClient):
     def upload(
         self, tokens: Tokens, state: dict[str, Any], media: Media, *, progress: Progress
     ) -> None:
-        offset = state.get("acknowledged", 0)
-        if offset:  # resuming: the platform's count beats ours
-            offset = self._acknowledge(state, self.platform_offset(tokens, state), media, progress)
+        # Ask first, always: a piece cut short may have left bytes that rupload kept (and
+        # the run that sent it may have died before saying so).
+        offset = self._acknowledge(state, self.platform_offset(tokens, state), media, progress)
         resyncs = 0
         while offset < media.size:
             piece = read_chunk(media.path, offset, self.chunk_size)

@@ -1,0 +1,212 @@
+"""Publishing under faults: 1,000 publications of 10 MB to the emulators, 4 workers.
+
+Run with ``make bench``. Six platforms' emulators (the sandbox, in this process) take
+1,000 publications of distinct 10 MB videos, due at a steady rate, from 4 `hookline
+worker` processes on PostgreSQL, while 10% of all chunk requests are cut mid-transfer.
+Channels are spread so that no platform's documented cap is reached.
+
+Measured:
+
+* bytes on the wire (every request body the emulators read, cut transfers included)
+  ÷ the videos' bytes: target <= 1.05;
+* duplicates: posts of one video on one account, counted by the emulators: target 0;
+* start lag: from each publication's time to its worker starting it, p99 <= 2 s;
+* upload throughput: each publication's bytes ÷ its upload phase (from the session
+  opening to the last byte acknowledged), median, against a plain HTTP PUT of the same
+  files to the same server one at a time: target >= 0.7×.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import time
+from dataclasses import replace
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import requests
+from sqlmodel import col, func, select
+
+from hookline import migrate
+from hookline.clock import utcnow
+from hookline.db import Database
+from hookline.models import MediaAsset, Publication, PublicationAttempt, PublicationStatus
+from hookline.storage import MediaStore
+from publisher import scheduling
+from publisher.sandbox.core import Fault
+from publisher.sandbox.server import Sandbox
+
+from platformkit import make_video
+from publishkit import approved_cut, sandbox_channel, variant
+from testkit import REPO, Workers, free_port, make_settings
+
+# (platform, channels, publications each): inside every cap (YouTube's project-wide
+# 100 videos.insert a day, TikTok's 15 posts a creator, Instagram's 100 and Facebook's 30
+# a rolling 24 h). BENCH_PUBLISH_SCALE=0.1 runs a tenth of it, for a quick look.
+SCALE = float(os.environ.get("BENCH_PUBLISH_SCALE", "1"))
+PLAN = tuple(
+    (platform, channels, max(1, round(each * SCALE)))
+    for platform, channels, each in (
+        ("youtube", 2, 50),
+        ("tiktok", 10, 15),
+        ("instagram", 5, 50),
+        ("facebook", 8, 25),
+        ("douyin", 3, 50),
+        ("kuaishou", 3, 50),
+    )
+)
+PUBLICATIONS = sum(channels * each for _, channels, each in PLAN)
+RATE_PER_S = 3.0  # publications coming due per second
+WORKERS = 4
+CHUNK_FAULTS = 0.10
+BASELINE_FILES = 40
+RESULTS = REPO / "bench-results"
+
+
+def bench_publish(postgres_url: str, tmp_path: Path) -> None:
+    db = Database.from_url(postgres_url)
+    migrate.upgrade(db.engine)
+    port = free_port()
+    settings = make_settings(tmp_path, postgres_url, sandbox_port=port)
+    sandbox = Sandbox(tmp_path / "sandbox").start(port=port)
+    workers = Workers(
+        postgres_url, tmp_path, HOOKLINE_JOB_POLL_SECONDS="0.1", HOOKLINE_JOB_LEASE_SECONDS="30"
+    )
+    try:
+        clip = make_video(tmp_path / "clip.mp4", seconds=20, size="720x1280", bitrate="4M")
+        size = clip.stat().st_size
+        publication_ids = plan(db, settings, clip, tmp_path)
+        cut_short = Fault("*", "chunk", "drop", probability=CHUNK_FAULTS)
+        sandbox.faults.add(cut_short)
+        wire_before = sandbox.wire_bytes
+        workers.start(WORKERS, concurrency=1)
+        wait_until_published(db, publication_ids, timeout=PUBLICATIONS / RATE_PER_S + 600)
+        wire = sandbox.wire_bytes - wire_before
+        result = measure(db, publication_ids)
+        sandbox.faults.clear()
+        plain = plain_put_rate(sandbox, settings.media_root, db)
+        result.update(
+            plain_put_mb_s=round(plain / 1e6, 1),
+            throughput_ratio=round(result["upload_mb_s_p50"] * 1e6 / plain, 2),
+            bytes_ratio=round(wire / (size * PUBLICATIONS), 4),
+            chunk_requests_cut=cut_short.hits,
+            duplicates=len(sandbox.ledger.duplicates()),
+            posts=len(sandbox.ledger.posts()),
+            video_mb=round(size / 1e6, 2),
+        )
+    finally:
+        workers.stop_all()
+        sandbox.stop()
+        db.dispose()
+        shutil.rmtree(tmp_path / "media", ignore_errors=True)
+        shutil.rmtree(tmp_path / "sandbox", ignore_errors=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "publish.json").write_text(json.dumps(result, indent=2))
+    print(f"\npublishing: {json.dumps(result, indent=2)}")
+    assert result["posts"] == PUBLICATIONS and result["duplicates"] == 0, result
+    assert result["bytes_ratio"] <= 1.05, result
+    assert result["start_lag_p99_s"] <= 2.0, result
+    assert result["throughput_ratio"] >= 0.7, result
+
+
+def plan(db: Database, settings, clip: Path, tmp_path: Path) -> list[int]:
+    """Make the channels and 1,000 distinct approved cuts; schedule them at a steady rate."""
+    first = utcnow() + timedelta(seconds=20)  # after the workers have started
+    ids, n = [], 0
+    with db.transaction() as session:
+        for platform, channels, each in PLAN:
+            for c in range(channels):
+                channel = sandbox_channel(session, settings, platform, account=f"{platform}-{c}")
+                for _ in range(each):
+                    video = variant(clip, tmp_path / "variants", n)
+                    cut = approved_cut(session, settings, video, episode=n + 1)
+                    video.unlink()
+                    ids.append((cut.id, channel.id))
+                    n += 1
+    # Interleave the platforms so every moment has a mix of protocols.
+    order = sorted(range(len(ids)), key=lambda i: (i % 50, i))
+    publication_ids = []
+    with db.transaction() as session:
+        for slot, i in enumerate(order):
+            cut_id, channel_id = ids[i]
+            at = first + timedelta(seconds=slot / RATE_PER_S)
+            draft = scheduling.Draft(
+                cut_id, channel_id, at.replace(tzinfo=None), title=f"Episodio {i + 1}"
+            )
+            publication = scheduling.schedule(session, settings, _utc(draft))
+            publication_ids.append(publication.id)
+    return publication_ids
+
+
+def _utc(draft: scheduling.Draft) -> scheduling.Draft:
+    """The sandbox channels are on Europe/Madrid: give the draft its wall-clock time there."""
+    local = scheduling.to_local(draft.local_time.replace(tzinfo=UTC), "Europe/Madrid")
+    return replace(draft, local_time=local.replace(tzinfo=None))
+
+
+def wait_until_published(db: Database, ids: list[int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            done = session.exec(
+                select(func.count())
+                .select_from(Publication)
+                .where(col(Publication.status).in_([PublicationStatus.PUBLISHED, "failed"]))
+            ).one()
+        if done >= len(ids):
+            return
+        time.sleep(1.0)
+    raise AssertionError(f"only {done} of {len(ids)} publications finished in {timeout:.0f} s")
+
+
+def measure(db: Database, ids: list[int]) -> dict[str, float]:
+    with db.session() as session:
+        publications = {p.id: p for p in session.exec(select(Publication))}
+        attempts = session.exec(
+            select(PublicationAttempt).order_by(col(PublicationAttempt.id))
+        ).all()
+    starts: dict[int, float] = {}
+    opened: dict[int, object] = {}
+    rates = []
+    for attempt in attempts:
+        publication = publications[attempt.publication_id]
+        if attempt.step == "start" and attempt.publication_id not in starts:
+            starts[attempt.publication_id] = (attempt.at - publication.scheduled_at).total_seconds()
+        if attempt.step == "begin" and attempt.outcome == "ok":
+            opened[attempt.publication_id] = attempt.at
+        if attempt.step == "upload" and attempt.outcome == "ok":
+            seconds = (attempt.at - opened[attempt.publication_id]).total_seconds()
+            rates.append(publication.bytes_sent / seconds)
+    lags = sorted(starts.values())
+    published = sum(p.status == PublicationStatus.PUBLISHED for p in publications.values())
+    return {
+        "published": published,
+        "start_lag_p50_s": round(statistics.median(lags), 3),
+        "start_lag_p99_s": round(lags[int(len(lags) * 0.99) - 1], 3),
+        "start_lag_max_s": round(lags[-1], 3),
+        "upload_mb_s_p50": round(statistics.median(rates) / 1e6, 1),
+        "upload_mb_s_p10": round(sorted(rates)[len(rates) // 10] / 1e6, 1),
+    }
+
+
+def plain_put_rate(sandbox: Sandbox, media_root: Path, db: Database) -> float:
+    """The median rate of plain PUTs of the same files to the same server, one at a time."""
+    store = MediaStore(media_root)
+    with db.session() as session:
+        hashes = session.exec(
+            select(MediaAsset.sha256).where(MediaAsset.kind == "video").limit(BASELINE_FILES)
+        ).all()
+    rates = []
+    with requests.Session() as http:
+        for sha256 in hashes:
+            path = store.path_for(sha256)
+            with path.open("rb") as body:
+                started = time.perf_counter()
+                answer = http.put(f"{sandbox.url}/_sandbox/sink", data=body, timeout=60)
+                elapsed = time.perf_counter() - started
+            answer.raise_for_status()
+            rates.append(path.stat().st_size / elapsed)
+    return statistics.median(rates)
