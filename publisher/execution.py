@@ -169,9 +169,17 @@ def _upload(run: Run, client: PlatformClient, tokens: Tokens, media: Media, meta
             80 * done / max(1, total), f"uploaded {done // 1_000_000} of {total // 1_000_000} MB"
         )
 
+    started = time.perf_counter()
     client.upload(tokens, state, media, progress=acknowledged)
+    took = time.perf_counter() - started
     _update(run, phase="uploaded", upload_state=state, bytes_sent=media.size)
-    _record(run, "upload", "ok", message=f"{media.size} bytes acknowledged")
+    _record(
+        run,
+        "upload",
+        "ok",
+        message=f"{media.size} bytes acknowledged in {took:.3f} s "
+        f"({media.size / max(took, 1e-6) / 1e6:.1f} MB/s)",
+    )
 
 
 def _finish(run: Run, client: PlatformClient, tokens: Tokens, media: Media, meta: PostMeta) -> None:

@@ -65,7 +65,7 @@ class Client(PlatformClient):
     }
 
     def __init__(
-        self, endpoints: dict[str, str], app: App, *, chunk_size: int = 8 * 1024 * 1024, **kw: Any
+        self, endpoints: dict[str, str], app: App, *, chunk_size: int = 16 * 1024 * 1024, **kw: Any
     ) -> None:
         if chunk_size <= 0 or chunk_size % CHUNK_MULTIPLE:
             raise ValueError("YouTube chunks must be a positive multiple of 256 KiB (262144 bytes)")

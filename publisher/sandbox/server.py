@@ -36,6 +36,7 @@ from publisher.sandbox.core import (
     Request,
     Response,
     Uploads,
+    new_id,
 )
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class Sandbox:
         self.accounts = Accounts(clock, folder / "accounts.json")
         self.faults = Faults(seed)
         self.buckets = Buckets(clock)
-        self.ledger = Ledger(folder / "posts.json")
+        self.ledger = Ledger(folder / "posts.jsonl")
         self.uploads = Uploads(folder / "uploads")
         self.requests = 0
         self.wire_bytes = 0  # request bodies read, dropped transfers included
@@ -187,9 +188,10 @@ class Sandbox:
             return Response(200, self.stats())
         if what == "sink" and request.method == "PUT":
             # A plain upload to compare the platforms' protocols with: the same server
-            # reads the body the same way and writes it to disk, nothing else.
+            # reads the body the same way and stores it as a file of its own, as the
+            # uploads are stored, nothing else.
             data = request.body()
-            (self.folder / "sink.part").write_bytes(data)
+            self.uploads.path(new_id("sink-")).write_bytes(data)
             return Response(200, {"received": len(data)})
         return Response(404, {"error": f"no control {what!r}"})
 
@@ -233,7 +235,8 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 log.exception("sandbox handler failed for %s %s", self.command, self.path)
                 response = Response(500, {"error": "sandbox handler failed"})
             finally:
-                sandbox.count_wire(request.consumed)
+                if not parts.path.startswith("/_sandbox/"):  # the platforms' traffic only
+                    sandbox.count_wire(request.consumed)
             payload = response.encoded()
             self.send_response(response.status)
             for name, value in response.headers.items():

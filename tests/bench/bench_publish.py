@@ -11,29 +11,34 @@ Measured:
   ÷ the videos' bytes: target <= 1.05;
 * duplicates: posts of one video on one account, counted by the emulators: target 0;
 * start lag: from each publication's time to its worker starting it, p99 <= 2 s;
-* upload throughput: each publication's bytes ÷ its upload phase (from the session
-  opening to the last byte acknowledged), median, against a plain HTTP PUT of the same
-  files to the same server one at a time: target >= 0.7×.
+* upload throughput: each publication's bytes ÷ its upload step (from the first byte
+  sent, through every chunk and the state persisted after each, to the last byte
+  acknowledged, retries after cut transfers included; the timeline records it), median,
+  against plain HTTP PUTs of the same files to the same server (each stored as a file of
+  its own, as uploads are), one at a time from a process of their own, paced over the
+  same run: target >= 0.7×.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import UTC, timedelta
 from pathlib import Path
 
-import requests
 from sqlmodel import col, func, select
 
 from hookline import migrate
 from hookline.clock import utcnow
 from hookline.db import Database
-from hookline.models import MediaAsset, Publication, PublicationAttempt, PublicationStatus
+from hookline.models import Channel, MediaAsset, Publication, PublicationAttempt, PublicationStatus
 from hookline.storage import MediaStore
 from publisher import scheduling
 from publisher.sandbox.core import Fault
@@ -41,7 +46,7 @@ from publisher.sandbox.server import Sandbox
 
 from platformkit import make_video
 from publishkit import approved_cut, sandbox_channel, variant
-from testkit import REPO, Workers, free_port, make_settings
+from testkit import REPO, SUPPORT, Workers, free_port, make_settings
 
 # (platform, channels, publications each): inside every cap (YouTube's project-wide
 # 100 videos.insert a day, TikTok's 15 posts a creator, Instagram's 100 and Facebook's 30
@@ -83,11 +88,12 @@ def bench_publish(postgres_url: str, tmp_path: Path) -> None:
         sandbox.faults.add(cut_short)
         wire_before = sandbox.wire_bytes
         workers.start(WORKERS, concurrency=1)
+        baseline = plain_puts(sandbox, settings.media_root, db)
         wait_until_published(db, publication_ids, timeout=PUBLICATIONS / RATE_PER_S + 600)
         wire = sandbox.wire_bytes - wire_before
         result = measure(db, publication_ids)
-        sandbox.faults.clear()
-        plain = plain_put_rate(sandbox, settings.media_root, db)
+        out, _ = baseline.communicate(timeout=120)
+        plain = statistics.median(json.loads(out))
         result.update(
             plain_put_mb_s=round(plain / 1e6, 1),
             throughput_ratio=round(result["upload_mb_s_p50"] * 1e6 / plain, 2),
@@ -165,21 +171,22 @@ def wait_until_published(db: Database, ids: list[int], timeout: float) -> None:
 def measure(db: Database, ids: list[int]) -> dict[str, float]:
     with db.session() as session:
         publications = {p.id: p for p in session.exec(select(Publication))}
+        platforms = {c.id: c.platform for c in session.exec(select(Channel))}
         attempts = session.exec(
             select(PublicationAttempt).order_by(col(PublicationAttempt.id))
         ).all()
     starts: dict[int, float] = {}
-    opened: dict[int, object] = {}
-    rates = []
+    rates: list[float] = []
+    by_platform: dict[str, list[float]] = {}
     for attempt in attempts:
         publication = publications[attempt.publication_id]
         if attempt.step == "start" and attempt.publication_id not in starts:
             starts[attempt.publication_id] = (attempt.at - publication.scheduled_at).total_seconds()
-        if attempt.step == "begin" and attempt.outcome == "ok":
-            opened[attempt.publication_id] = attempt.at
         if attempt.step == "upload" and attempt.outcome == "ok":
-            seconds = (attempt.at - opened[attempt.publication_id]).total_seconds()
-            rates.append(publication.bytes_sent / seconds)
+            took = re.search(r"acknowledged in ([\d.]+) s", attempt.message)
+            assert took, attempt.message
+            rates.append(publication.bytes_sent / max(float(took.group(1)), 1e-6))
+            by_platform.setdefault(platforms[publication.channel_id], []).append(rates[-1])
     lags = sorted(starts.values())
     published = sum(p.status == PublicationStatus.PUBLISHED for p in publications.values())
     return {
@@ -189,24 +196,25 @@ def measure(db: Database, ids: list[int]) -> dict[str, float]:
         "start_lag_max_s": round(lags[-1], 3),
         "upload_mb_s_p50": round(statistics.median(rates) / 1e6, 1),
         "upload_mb_s_p10": round(sorted(rates)[len(rates) // 10] / 1e6, 1),
+        "upload_mb_s_p50_by_platform": {
+            name: round(statistics.median(values) / 1e6, 1) for name, values in by_platform.items()
+        },
     }
 
 
-def plain_put_rate(sandbox: Sandbox, media_root: Path, db: Database) -> float:
-    """The median rate of plain PUTs of the same files to the same server, one at a time."""
+def plain_puts(sandbox: Sandbox, media_root: Path, db: Database) -> subprocess.Popen[str]:
+    """PUT some of the same files to the same server, paced over the run, side by side."""
     store = MediaStore(media_root)
     with db.session() as session:
         hashes = session.exec(
             select(MediaAsset.sha256).where(MediaAsset.kind == "video").limit(BASELINE_FILES)
         ).all()
-    rates = []
-    with requests.Session() as http:
-        for sha256 in hashes:
-            path = store.path_for(sha256)
-            with path.open("rb") as body:
-                started = time.perf_counter()
-                answer = http.put(f"{sandbox.url}/_sandbox/sink", data=body, timeout=60)
-                elapsed = time.perf_counter() - started
-            answer.raise_for_status()
-            rates.append(path.stat().st_size / elapsed)
-    return statistics.median(rates)
+    interval = PUBLICATIONS / RATE_PER_S / BASELINE_FILES
+    command = [
+        sys.executable,
+        str(SUPPORT / "plainput.py"),
+        f"{sandbox.url}/_sandbox/sink",
+        str(interval),
+        *(str(store.path_for(h)) for h in hashes),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
