@@ -33,6 +33,7 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, func, select
 
 from hookline import migrate
@@ -71,6 +72,7 @@ BASELINE_FILES = 40
 RESULTS = REPO / "bench-results"
 
 
+@pytest.mark.timeout(3600)
 def bench_publish(postgres_url: str, tmp_path: Path) -> None:
     db = Database.from_url(postgres_url)
     migrate.upgrade(db.engine)
