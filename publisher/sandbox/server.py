@@ -253,6 +253,11 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
+        def handle(self) -> None:
+            # A client that dies mid-request (a killed worker) is no emulator error.
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                super().handle()
+
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("sandbox: " + format, *args)
 

@@ -34,7 +34,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from hookline import migrate
 from hookline.clock import utcnow
@@ -46,7 +46,7 @@ from publisher.sandbox.core import Fault
 from publisher.sandbox.server import Sandbox
 
 from platformkit import make_video
-from publishkit import approved_cut, sandbox_channel, variant
+from publishkit import approved_cut, finished, sandbox_channel, variant
 from testkit import REPO, SUPPORT, Workers, free_port, make_settings
 
 # (platform, channels, publications each): inside every cap (YouTube's project-wide
@@ -158,12 +158,7 @@ def _utc(draft: scheduling.Draft) -> scheduling.Draft:
 def wait_until_published(db: Database, ids: list[int], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with db.session() as session:
-            done = session.exec(
-                select(func.count())
-                .select_from(Publication)
-                .where(col(Publication.status).in_([PublicationStatus.PUBLISHED, "failed"]))
-            ).one()
+        done = finished(db)
         if done >= len(ids):
             return
         time.sleep(1.0)

@@ -24,7 +24,7 @@ from publisher import scheduling
 from publisher.sandbox.server import Sandbox
 
 from platformkit import make_video
-from publishkit import approved_cut, sandbox_channel, variant
+from publishkit import approved_cut, finished, sandbox_channel, variant
 from testkit import Workers, free_port, make_settings
 
 pytestmark = pytest.mark.slow
@@ -80,8 +80,8 @@ def test_200_publications_survive_random_worker_kills_and_post_exactly_once(
         workers.start(3, concurrency=3)
         kills = 0
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not all_finished(db):
-            time.sleep(rng.uniform(0.2, 1.2))
+        while time.monotonic() < deadline and finished(db) < 200:
+            time.sleep(rng.uniform(0.1, 0.6))
             alive = [p for p in workers.procs if p.poll() is None]
             if kills < KILLS and alive:
                 rng.choice(alive).send_signal(signal.SIGKILL)
@@ -103,13 +103,3 @@ def test_200_publications_survive_random_worker_kills_and_post_exactly_once(
 
 def sandbox_port(sandbox: Sandbox) -> int:
     return int(sandbox.url.rsplit(":", 1)[1])
-
-
-def all_finished(db: Database) -> bool:
-    with db.session() as session:
-        waiting = session.exec(
-            select(func.count())
-            .select_from(Publication)
-            .where(col(Publication.status).not_in([PublicationStatus.PUBLISHED, "failed"]))
-        ).one()
-    return waiting == 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
+from hookline.db import Database
 from hookline.ingest import store_output
 from hookline.models import (
     Channel,
@@ -15,6 +16,8 @@ from hookline.models import (
     Localization,
     LocalizationStatus,
     LocalizedCut,
+    Publication,
+    PublicationStatus,
     Series,
 )
 from hookline.settings import Settings
@@ -102,3 +105,13 @@ def sandbox_channel(
     return channels.complete_connection(
         session, channel, settings, code=code, redirect_uri=CALLBACK
     )
+
+
+def finished(db: Database) -> int:
+    """How many publications have ended, published or failed."""
+    with db.session() as session:
+        return session.exec(
+            select(func.count())
+            .select_from(Publication)
+            .where(col(Publication.status).in_([PublicationStatus.PUBLISHED, "failed"]))
+        ).one()
