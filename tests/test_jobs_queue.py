@@ -256,7 +256,7 @@ def test_cancel_a_queued_job(db):
 
 def test_cancel_a_running_job_stops_it_at_its_next_progress_report(db, settings):
     with db.transaction() as session:
-        job_id = enqueue(session, "test.slow", {"seconds": 30}).id
+        job_id = enqueue(session, "test.slow", {"seconds": 30}, now=T0).id
     worker = Worker(db, settings, concurrency=1, name="canceller")
     with db.engine.begin() as conn:
         [claimed] = queue.claim(conn, worker.name, limit=1, lease=LEASE, now=T0)
@@ -302,7 +302,7 @@ def test_registered_kinds_declare_their_attempts():
 def test_a_job_that_waits_is_postponed_without_spending_attempts(db, settings, tmp_path):
     flag = tmp_path / "upstream-done"
     with db.transaction() as session:
-        job_id = enqueue(session, "test.waits", {"until": str(flag)}, max_attempts=1).id
+        job_id = enqueue(session, "test.waits", {"until": str(flag)}, max_attempts=1, now=T0).id
     clock = Clock()
     for _ in range(3):
         assert run_due_jobs(db, settings, clock=clock) == 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as wall_time
 from pathlib import Path
 
 import pytest
@@ -351,17 +352,22 @@ def test_the_same_cut_twice_on_one_channel_is_a_conflict(studio: Studio, short_v
 # -- time ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("zone", "before", "after"),
-    [
-        # Madrid changes on 28 March 2027, New York on 14 March 2027.
-        ("Europe/Madrid", datetime(2027, 3, 27, 19, 0), datetime(2027, 3, 28, 19, 0)),
-        ("America/New_York", datetime(2027, 3, 13, 19, 0), datetime(2027, 3, 14, 19, 0)),
-    ],
-)
+def _spring_forward(zone: str) -> date:
+    """The day next year on which `zone` moves its clocks forward (always in the future)."""
+    year = utcnow().year + 1
+    march = [date(year, 3, d) for d in range(1, 32)]
+    sundays = [d for d in march if d.weekday() == 6]
+    # The EU changes on the last Sunday of March, the US on the second.
+    return sundays[-1] if zone.startswith("Europe/") else sundays[1]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Madrid", "America/New_York"])
 def test_rescheduling_across_a_dst_change_keeps_the_wall_clock_time(
-    studio: Studio, short_video: Media, zone: str, before: datetime, after: datetime
+    studio: Studio, short_video: Media, zone: str
 ):
+    change = _spring_forward(zone)
+    after = datetime.combine(change, wall_time(19, 0))
+    before = after - timedelta(days=1)
     channel = studio.channel("youtube", timezone=zone)
     publication_id = studio.schedule(studio.cut(short_video.path), channel, before)
     first, job = studio.publication(publication_id)
