@@ -162,16 +162,21 @@ def _begin(run: Run, client: PlatformClient, tokens: Tokens, media: Media, meta:
 
 def _upload(run: Run, client: PlatformClient, tokens: Tokens, media: Media, meta: PostMeta) -> None:
     state = _state(run)
+    all_acknowledged: list[float] = []
 
     def acknowledged(done: int, total: int) -> None:
-        _update(run, upload_state=state, bytes_sent=done)
+        if done >= total:
+            all_acknowledged.append(time.perf_counter())
+        _update(run, upload_state=state, bytes_sent=done, checkpoint=True)
         run.progress(
             80 * done / max(1, total), f"uploaded {done // 1_000_000} of {total // 1_000_000} MB"
         )
 
     started = time.perf_counter()
     client.upload(tokens, state, media, progress=acknowledged)
-    took = time.perf_counter() - started
+    # The transfer: until the platform acknowledged the last byte, not the closing call
+    # some protocols make afterwards (Douyin's complete probes the file).
+    took = (all_acknowledged[0] if all_acknowledged else time.perf_counter()) - started
     _update(run, phase="uploaded", upload_state=state, bytes_sent=media.size)
     _record(
         run,
@@ -363,8 +368,8 @@ def _channel_id(run: Run) -> int:
         return session.get_one(Publication, run.publication_id).channel_id
 
 
-def _update(run: Run, note: str = "", **values: Any) -> None:
-    with run.db.transaction() as session:
+def _update(run: Run, note: str = "", *, checkpoint: bool = False, **values: Any) -> None:
+    with run.db.transaction(checkpoint=checkpoint) as session:
         publication = session.get_one(Publication, run.publication_id)
         for name, value in values.items():
             setattr(publication, name, dict(value) if isinstance(value, dict) else value)

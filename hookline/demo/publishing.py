@@ -134,6 +134,38 @@ def _approve_and_schedule(
             except Refused as refused:
                 log.warning("demo publication refused: %s", refused.message)
                 continue
+            _describe_to_audience(session, ctx, cut, episode, loc, channel)
             scheduled += 1
             when += BETWEEN_POSTS
     return scheduled
+
+
+# The sandbox's simulated audience plays an hour of a post's life in a minute for the demo,
+# so its dashboards fill within the hour instead of over days.
+DEMO_TIME_SCALE = 1 / 60
+
+
+def _describe_to_audience(
+    session: Session, ctx: JobContext, cut: Any, episode: Episode, loc: Localization, channel: Any
+) -> None:
+    """Tell the sandbox's audience what this cut is, so its numbers follow the ground truth."""
+    import requests
+
+    from hookline.models import MediaAsset
+
+    asset = session.get_one(MediaAsset, cut.asset_id)
+    content = {
+        "duration_s": asset.duration_s or 45.0,
+        "hook": episode.hook_type or "",
+        "tropes": list(episode.tropes),
+        "episode": episode.number,
+        "market": channel.language,
+        "quality": 1.0 if loc.is_source else 0.85,
+        "timezone": channel.timezone,
+    }
+    url = f"http://127.0.0.1:{ctx.settings.sandbox_port}/_sandbox/audience"
+    body = {"time_scale": DEMO_TIME_SCALE, "contents": {asset.sha256: content}}
+    try:
+        requests.post(url, json=body, timeout=5)
+    except requests.RequestException as error:  # the sandbox is off: numbers stay generic
+        log.warning("could not describe the demo cut to the sandbox audience: %s", error)

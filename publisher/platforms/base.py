@@ -30,6 +30,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from publisher.platforms.insights import Reading
+
 log = logging.getLogger(__name__)
 
 Kind = Literal["auth", "rate", "quota", "transient", "permanent", "expired_session"]
@@ -254,6 +256,20 @@ class PlatformClient(abc.ABC):
     def status(self, tokens: Tokens, state: dict[str, Any]) -> Remote:
         """Ask how the post is doing: processing, scheduled, published or failed."""
 
+    # -- analytics ---------------------------------------------------------------------
+
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        """Read the post's metrics and retention curve, as far as the platform gives them."""
+        raise NotImplementedError(f"{self.display_name} has no analytics client")
+
     def close(self) -> None:
         self.http.close()
 
@@ -314,7 +330,50 @@ def retry_after(response: requests.Response) -> float | None:
             return None
 
 
-def read_chunk(path: Path, offset: int, size: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        return fh.read(size)
+class FileSlice:
+    """Bytes [offset, offset + size) of a file, as a request body read while it is sent.
+
+    requests hands a file-like body to http.client, which reads and sends it block by
+    block, so a chunk is never copied into memory whole before the first byte goes out.
+    http.client asks for 8 KiB at a time; this answers with up to 1 MiB, to keep the
+    system calls few. ``len()`` is the slice's size, which requests sends as
+    Content-Length. One slice is one request body: a resend makes a new slice.
+    """
+
+    BLOCK = 1 << 20
+
+    def __init__(self, path: Path, offset: int, size: int) -> None:
+        self.path, self.offset = path, offset
+        self.size = max(0, min(size, path.stat().st_size - offset))
+        self._left = self.size
+        self._fh: Any = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, amount: int | None = -1) -> bytes:
+        if self._left <= 0:
+            self.close()
+            return b""
+        if self._fh is None:
+            self._fh = self.path.open("rb")
+            self._fh.seek(self.offset)
+        wanted = self._left if amount is None or amount < 0 else max(amount, self.BLOCK)
+        data = self._fh.read(min(self._left, wanted))
+        self._left = self._left - len(data) if data else 0
+        if self._left <= 0:
+            self.close()
+        return data
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def read_chunk(path: Path, offset: int, size: int) -> FileSlice:
+    """The chunk at ``offset`` (at most ``size`` bytes), to send as a request body."""
+    return FileSlice(path, offset, size)

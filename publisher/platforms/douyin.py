@@ -43,6 +43,7 @@ from publisher.platforms.base import (
     retry_after,
 )
 from publisher.platforms.envelopes import body_of, kind_of
+from publisher.platforms.insights import Reading
 from publisher.platforms.parts import Split
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,15 @@ KINDS: dict[int, Kind] = {
     2190015: "auth",  # access token and open_id do not match
 }
 IN_REVIEW, REJECTED = 4, 2  # video_status values; 1, 5, 6 and 7 are published ones
+
+
+DOUYIN_METRICS = {
+    "views": "total_play",
+    "avg_view_duration_s": "avg_play_duration",
+    "likes": "total_like",
+    "comments": "total_comment",
+    "shares": "total_share",
+}
 
 
 class Client(PlatformClient):
@@ -295,6 +305,35 @@ class Client(PlatformClient):
                 self.name, f"item {item_id} is gone from the account", kind="permanent"
             )
         return _remote(found[0])
+
+    # -- analytics ------------------------------------------------------------------
+
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        reading = Reading()
+        data = self._call(
+            "GET",
+            "/data/external/item/base/",
+            tokens,
+            what="item data",
+            params={"item_id": remote_id},
+        )
+        result = data.get("result")
+        reading.raw["item"] = result
+        if not isinstance(result, dict) or not result:
+            reading.delayed = True
+            reading.warnings.append("Douyin reports a day's plays the next morning")
+            return reading
+        for name, field in DOUYIN_METRICS.items():
+            reading.put(name, result.get(field), source=field)
+        return reading
 
     # -- HTTP --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from publisher.platforms.base import Media, PlatformError, PostMeta, Quota, Remote, Tokens
+from publisher.platforms.insights import Reading, value_of
 from publisher.platforms.meta import MetaClient, caption_of
 
 MIN_SIZE = (540, 960)
@@ -155,6 +156,25 @@ class Client(MetaClient):
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        reading = Reading()
+        items = self.insight_items(tokens, f"/{remote_id}/video_insights")
+        reading.raw["video_insights"] = items
+        if not items:
+            reading.delayed = True
+            reading.warnings.append("Facebook has no video insights for the reel yet")
+            return reading
+        read_insights(items, duration_s, reading)
+        return reading
+
     def _status(self, tokens: Tokens, state: dict[str, Any]) -> dict[str, Any]:
         body = self.graph(
             "GET",
@@ -177,6 +197,41 @@ class Client(MetaClient):
         if status.get("video_status") == "error":
             failed = _failed(status, "")
             raise PlatformError(self.name, failed.reason, kind="permanent", code=failed.code)
+
+
+FB_FIELDS = {
+    "views": ("blue_reels_play_count", 1.0),
+    "reach": ("post_impressions_unique", 1.0),
+    "watch_time_s": ("post_video_view_time", 0.001),
+    "avg_view_duration_s": ("post_video_avg_time_watched", 0.001),
+    "follows": ("post_video_followers", 1.0),
+}
+
+
+def read_insights(items: list[dict[str, Any]], duration_s: float, reading: Reading) -> None:
+    """Read a reel's video insights, its retention graph included."""
+    for name, (insight, scale) in FB_FIELDS.items():
+        reading.put(name, value_of(items, insight), scale=scale, source=insight)
+    reactions = value_of(items, "post_video_likes_by_reaction_type")
+    if isinstance(reactions, dict):
+        reading.put("likes", sum(v for v in reactions.values() if isinstance(v, int | float)))
+    actions = value_of(items, "post_video_social_actions")
+    if isinstance(actions, dict):
+        reading.put("comments", actions.get("COMMENT", 0))
+        reading.put("shares", actions.get("SHARE", 0))
+    graph = value_of(items, "post_video_retention_graph")
+    if not isinstance(graph, dict) or len(graph) < 2:
+        reading.warnings.append("post_video_retention_graph is missing from the platform's answer")
+        return
+    try:
+        points = sorted((int(k), float(v)) for k, v in graph.items())
+    except (TypeError, ValueError):
+        reading.warnings.append("post_video_retention_graph has unreadable points")
+        return
+    last = points[-1][0] or 1
+    reading.set_curve(
+        [k / last for k, _ in points], [v for _, v in points], f"{len(points)} points"
+    )
 
 
 def _posted(status: dict[str, Any]) -> bool:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from publisher.platforms.base import Media, PlatformError, PostMeta, Quota, Remote, Tokens
+from publisher.platforms.insights import Reading, value_of
 from publisher.platforms.meta import MetaClient, caption_of, count_hashtags
 
 MAX_BYTES = 300 * 1024 * 1024
@@ -207,6 +208,25 @@ class Client(MetaClient):
                 return True
         return False
 
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        reading = Reading()
+        items = self.insight_items(tokens, f"/{remote_id}/insights", metric=",".join(IG_METRICS))
+        reading.raw["insights"] = items
+        if not items:
+            reading.delayed = True
+            reading.warnings.append("Instagram has no insights for the reel yet (up to 48 h)")
+            return reading
+        read_insights(items, reading)
+        return reading
+
     def _published(self, tokens: Tokens, media_id: str) -> Remote:
         body = self.graph(
             "GET",
@@ -217,6 +237,43 @@ class Client(MetaClient):
         )
         url = body.get("permalink") or f"https://www.instagram.com/reel/{body.get('shortcode')}/"
         return Remote("published", remote_id=media_id, url=url)
+
+
+IG_METRICS = (
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "saved",
+    "shares",
+    "total_interactions",
+    "ig_reels_avg_watch_time",
+    "ig_reels_video_view_total_time",
+    "reels_skip_rate",
+)
+# Hookline's metric: (Instagram's insight, scale).
+IG_FIELDS = {
+    "views": ("views", 1.0),
+    "reach": ("reach", 1.0),
+    "likes": ("likes", 1.0),
+    "comments": ("comments", 1.0),
+    "saves": ("saved", 1.0),
+    "shares": ("shares", 1.0),
+    "avg_view_duration_s": ("ig_reels_avg_watch_time", 0.001),
+    "watch_time_s": ("ig_reels_video_view_total_time", 0.001),
+}
+
+
+def read_insights(items: list[dict[str, Any]], reading: Reading) -> None:
+    """Read a reel's insights; Instagram has no curve, its hook rate is 1 - skip rate."""
+    for name, (insight, scale) in IG_FIELDS.items():
+        reading.put(name, value_of(items, insight), scale=scale, source=insight)
+    skip = value_of(items, "reels_skip_rate")
+    if isinstance(skip, int | float):
+        reading.values["hook_rate"] = 1.0 - float(skip) / 100.0
+        reading.hook_rate_definition = "1 - reels_skip_rate (3 s)"
+    else:
+        reading.warnings.append("reels_skip_rate is missing from the platform's answer")
 
 
 def _failed(container: dict[str, Any]) -> Remote:

@@ -43,6 +43,7 @@ from publisher.platforms.base import (
     retry_after,
 )
 from publisher.platforms.envelopes import body_of, kind_of
+from publisher.platforms.insights import Malformed, Reading
 from publisher.platforms.parts import Split
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ RESULT_KINDS: dict[int, Kind] = {
     100200105: "quota",  # daily publish limit
     100200500: "transient",  # server error
 }
+
+
+# Kuaishou's open API gives counts only: no watch time, no curve.
+KUAISHOU_METRICS = {"views": "view_count", "likes": "like_count", "comments": "comment_count"}
 
 
 class Client(PlatformClient):
@@ -256,6 +261,29 @@ class Client(PlatformClient):
         params = {"photo_id": photo_id}
         data = self._call("GET", "/openapi/photo/info", tokens, what="photo info", params=params)
         return _remote(data["video_info"])
+
+    # -- analytics ------------------------------------------------------------------
+
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        reading = Reading()
+        body = self._call(
+            "GET", "/openapi/photo/info", tokens, what="photo info", params={"photo_id": remote_id}
+        )
+        info = body.get("video_info")
+        if not isinstance(info, dict):
+            raise Malformed("Kuaishou's photo info came without video_info")
+        reading.raw["video_info"] = {k: info.get(k) for k in KUAISHOU_METRICS.values()}
+        for name, field in KUAISHOU_METRICS.items():
+            reading.put(name, info.get(field), source=field)
+        return reading
 
     # -- HTTP --------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ import requests
 from publisher.platforms.base import (
     DEFAULT_TIMEOUT,
     App,
+    FileSlice,
     Kind,
     Media,
     PlatformClient,
@@ -47,6 +48,7 @@ from publisher.platforms.base import (
     read_chunk,
     retry_after,
 )
+from publisher.platforms.insights import Malformed
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +338,16 @@ class MetaClient(PlatformClient):
             retry_after=wait,
         )
 
+    # -- analytics ------------------------------------------------------------------------
+
+    def insight_items(self, tokens: Tokens, path: str, **params: str) -> list[dict[str, Any]]:
+        """The ``data`` list of an insights edge; [] while Meta has not counted anything."""
+        body = self.graph("GET", path, tokens.access_token, what="read insights", params=params)
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise Malformed(f"{self.display_name} insights came without a data list")
+        return data
+
     # -- uploading ------------------------------------------------------------------------
 
     def upload_url(self, upload_id: str) -> str:
@@ -361,7 +373,7 @@ class MetaClient(PlatformClient):
             offset = self._acknowledge(state, offset + len(piece), media, progress)
 
     def _send_piece(
-        self, tokens: Tokens, state: dict[str, Any], media: Media, offset: int, piece: bytes
+        self, tokens: Tokens, state: dict[str, Any], media: Media, offset: int, piece: FileSlice
     ) -> None:
         headers = {
             "Authorization": f"OAuth {tokens.access_token}",

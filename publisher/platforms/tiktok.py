@@ -12,6 +12,7 @@ State (JSON): ``{"publish_id", "upload_url", "size", "chunk_size", "chunk_count"
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -32,6 +33,7 @@ from publisher.platforms.base import (
     read_chunk,
     retry_after,
 )
+from publisher.platforms.insights import Malformed, Reading
 
 MB = 1024 * 1024  # TikTok's guide says "MB"; SDKs read it as MiB
 MIN_CHUNK = 5 * MB  # chunks are 5–64 MB; a file under 5 MB goes whole
@@ -57,6 +59,42 @@ CAP_CODES = (
 # TikTok says neither when a rolling 24 h cap frees up nor when to retry after a 429.
 CAP_RETRY_S = 3600.0
 RATE_RETRY_S = 60.0
+DISPLAY_FIELDS = ("id", "view_count", "like_count", "comment_count", "share_count", "duration")
+DISPLAY_METRICS = {
+    "views": "view_count",
+    "likes": "like_count",
+    "comments": "comment_count",
+    "shares": "share_count",
+}
+BUSINESS_FIELDS = [
+    "item_id",
+    "video_views",
+    "reach",
+    "total_time_watched",
+    "average_time_watched",
+    "full_video_watched_rate",
+    "video_duration",
+    "likes",
+    "comments",
+    "shares",
+    "favorites",
+    "new_followers",
+    "video_view_retention",
+]
+BUSINESS_METRICS = {
+    "views": "video_views",
+    "reach": "reach",
+    "watch_time_s": "total_time_watched",
+    "avg_view_duration_s": "average_time_watched",
+    "completion_rate": "full_video_watched_rate",
+    "likes": "likes",
+    "comments": "comments",
+    "shares": "shares",
+    "saves": "favorites",
+    "follows": "new_followers",
+}
+NOT_BUSINESS = 40001  # the account is a personal one: only the Display API's counts
+BUSINESS_KINDS: dict[int, Kind] = {40100: "rate", 40104: "auth", 40105: "auth", 50000: "transient"}
 
 
 class Client(PlatformClient):
@@ -236,6 +274,78 @@ class Client(PlatformClient):
             raise self._failure(response)
         return answer.get("data") or {}
 
+    # -- analytics -------------------------------------------------------------------------
+
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        reading = Reading()
+        video = self._business_video(tokens, remote_id, reading)
+        if video is not None:
+            read_business(video, duration_s, reading)
+            return reading
+        found = self._call(
+            tokens,
+            "/v2/video/query/?fields=" + ",".join(DISPLAY_FIELDS),
+            {"filters": {"video_ids": [remote_id]}},
+        )
+        reading.raw["display"] = found
+        videos = [v for v in found.get("videos") or [] if str(v.get("id")) == remote_id]
+        if not videos:
+            reading.delayed = True
+            reading.warnings.append("TikTok does not list the video's numbers yet")
+            return reading
+        for name, field in DISPLAY_METRICS.items():
+            reading.put(name, videos[0].get(field), source=field)
+        return reading
+
+    def _business_video(
+        self, tokens: Tokens, remote_id: str, reading: Reading
+    ) -> dict[str, Any] | None:
+        """The video from the Business API; None when the account is not a Business one."""
+        host = "business" if "business" in self.endpoints else "api"
+        response = self.request(
+            "GET",
+            self.url(host, "/open_api/v1.3/business/video/list/"),
+            params={
+                "business_id": tokens.account_id,
+                "fields": json.dumps(BUSINESS_FIELDS),
+                "filters": json.dumps({"video_ids": [remote_id]}),
+            },
+            headers={"Access-Token": tokens.access_token},
+        )
+        if response.status_code != 200:
+            raise self._failure(response)
+        body = _json(response)
+        if "code" not in body:
+            raise Malformed(
+                f"TikTok's Business API answered without a code: {response.text[:60]!r}"
+            )
+        code = int(body.get("code") or 0)
+        if code == NOT_BUSINESS:
+            return None
+        if code != 0:
+            raise PlatformError(
+                self.name,
+                f"the Business API refused: {body.get('message')} (code {code})",
+                kind=BUSINESS_KINDS.get(code, "permanent"),
+                code=str(code),
+            )
+        reading.raw["business"] = body.get("data")
+        videos = (body.get("data") or {}).get("videos") or []
+        found = [v for v in videos if str(v.get("item_id")) == remote_id]
+        if not found:
+            reading.delayed = True
+            reading.warnings.append("TikTok reports a video's numbers a day or two late")
+            return {}
+        return found[0]
+
     # -- errors ----------------------------------------------------------------------------
 
     def _failure(self, response: requests.Response, *, chunk: bool = False) -> PlatformError:
@@ -357,4 +467,25 @@ def _tokens(granted: dict[str, Any], now: datetime) -> Tokens:
         refresh_expires_at=now + timedelta(seconds=int(refresh_for)) if refresh_for else None,
         account_id=granted.get("open_id", ""),
         scope=granted.get("scope", ""),
+    )
+
+
+def read_business(video: dict[str, Any], duration_s: float, reading: Reading) -> None:
+    """Read a Business API video: totals, and the per-second retention where it has one."""
+    if not video:
+        return
+    for name, field in BUSINESS_METRICS.items():
+        reading.put(name, video.get(field), source=field)
+    retention = video.get("video_view_retention")
+    if not isinstance(retention, list):
+        reading.warnings.append("TikTok gave no per-second retention for the video")
+        return
+    length = float(video.get("video_duration") or duration_s) or duration_s
+    try:
+        points = sorted((float(p["second"]), float(p["percentage"]) / 100) for p in retention)
+    except (KeyError, TypeError, ValueError):
+        reading.warnings.append("TikTok's per-second retention has unreadable points")
+        return
+    reading.set_curve(
+        [min(1.0, s / length) for s, _ in points], [v for _, v in points], "per second"
     )

@@ -38,6 +38,7 @@ from publisher.platforms.base import (
     read_chunk,
     retry_after,
 )
+from publisher.platforms.insights import Malformed, Reading
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 CHUNK_MULTIPLE = 256 * 1024
@@ -51,6 +52,28 @@ CAPTION_UNITS = 400
 RATE_REASONS = ("rateLimitExceeded", "userRateLimitExceeded")
 QUOTA_REASONS = ("quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded")
 ENTERTAINMENT = "24"  # videoCategories id
+ANALYTICS_METRICS = (
+    "views",
+    "engagedViews",
+    "estimatedMinutesWatched",
+    "averageViewDuration",
+    "averageViewPercentage",
+    "likes",
+    "comments",
+    "shares",
+    "subscribersGained",
+)
+# Hookline's metric: (YouTube's metric, scale).
+ANALYTICS_FIELDS = {
+    "views": ("views", 1.0),
+    "watch_time_s": ("estimatedMinutesWatched", 60.0),
+    "avg_view_duration_s": ("averageViewDuration", 1.0),
+    "avg_percent_viewed": ("averageViewPercentage", 1.0),
+    "likes": ("likes", 1.0),
+    "comments": ("comments", 1.0),
+    "shares": ("shares", 1.0),
+    "follows": ("subscribersGained", 1.0),
+}
 
 
 class Client(PlatformClient):
@@ -62,6 +85,7 @@ class Client(PlatformClient):
         "upload": "https://www.googleapis.com",
         "auth": "https://accounts.google.com/o/oauth2/v2",
         "token": "https://oauth2.googleapis.com",
+        "analytics": "https://youtubeanalytics.googleapis.com",
     }
 
     def __init__(
@@ -290,6 +314,80 @@ class Client(PlatformClient):
         items = response.json().get("items") or []
         return items[0] if items else None
 
+    # -- analytics -------------------------------------------------------------------------
+
+    def insights(
+        self,
+        tokens: Tokens,
+        remote_id: str,
+        *,
+        duration_s: float,
+        published_at: datetime,
+        now: datetime,
+    ) -> Reading:
+        reading = Reading()
+        query = {
+            "ids": "channel==MINE",
+            "startDate": published_at.date().isoformat(),
+            "endDate": now.date().isoformat(),
+            "filters": f"video=={remote_id}",
+        }
+        totals = self._report(tokens, {**query, "metrics": ",".join(ANALYTICS_METRICS)})
+        reading.raw["totals"] = totals
+        if not totals.get("rows"):  # Google omits rows until it has data (2-3 days behind)
+            reading.delayed = True
+            reading.warnings.append("YouTube Analytics has no data for the video yet")
+            return reading
+        row = dict(zip(_columns(totals), totals["rows"][0], strict=False))
+        for name, (metric, scale) in ANALYTICS_FIELDS.items():
+            reading.put(name, row.get(metric), scale=scale, source=metric)
+        engaged, views = row.get("engagedViews"), row.get("views")
+        if isinstance(engaged, int | float) and isinstance(views, int | float) and views > 0:
+            reading.values["hook_rate"] = engaged / views
+            reading.hook_rate_definition = "engaged views / views (Shorts)"
+        curve = self._report(
+            tokens,
+            {
+                **query,
+                "dimensions": "elapsedVideoTimeRatio",
+                "metrics": "audienceWatchRatio,relativeRetentionPerformance",
+            },
+        )
+        reading.raw["retention"] = curve
+        self._read_curve(curve, reading)
+        return reading
+
+    def _read_curve(self, table: dict[str, Any], reading: Reading) -> None:
+        rows = [r for r in table.get("rows") or [] if isinstance(r, list) and len(r) >= 3]
+        if not rows:
+            reading.warnings.append("YouTube gave no retention curve for the video")
+            return
+        try:
+            xs = [0.0] + [float(r[0]) for r in rows]
+            ys = [1.0] + [float(r[1]) for r in rows]
+            relative = [float(r[2]) for r in rows if r[2] is not None]
+        except (TypeError, ValueError):
+            reading.warnings.append("YouTube's retention curve has values that are not numbers")
+            return
+        reading.set_curve(xs, ys, f"{len(rows)} points (elapsedVideoTimeRatio)")
+        if relative:
+            reading.relative_performance = sum(relative) / len(relative)
+
+    def _report(self, tokens: Tokens, query: dict[str, str]) -> dict[str, Any]:
+        host = "analytics" if "analytics" in self.endpoints else "api"
+        response = self.request(
+            "GET", self.url(host, "/v2/reports"), params=query, headers=_bearer(tokens.access_token)
+        )
+        if response.status_code != 200:
+            raise self._failure(response)
+        try:
+            table = response.json()
+        except ValueError:
+            raise Malformed(f"YouTube Analytics answered with {response.text[:60]!r}") from None
+        if not isinstance(table, dict) or "columnHeaders" not in table:
+            raise Malformed("YouTube Analytics answered without columnHeaders")
+        return table
+
     # -- errors ----------------------------------------------------------------------------
 
     def _failure(self, response: requests.Response, *, session: bool = False) -> PlatformError:
@@ -450,3 +548,7 @@ def _tokens(granted: dict[str, Any], now: datetime, *, refresh_token: str | None
 
 def _bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
+
+
+def _columns(table: dict[str, Any]) -> list[str]:
+    return [str(h.get("name")) for h in table.get("columnHeaders") or [] if isinstance(h, dict)]

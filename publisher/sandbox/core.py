@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -435,15 +436,17 @@ class _Received:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     digest: Any = field(default_factory=hashlib.sha256)
-    hashed: int = 0
+    hashed: int = 0  # bytes handed to the hasher, in order
     void: bool = False  # bytes were written twice: hash the file when asked
+    pending: Future | None = None  # the hasher's latest update of this session
 
 
 class Uploads:
     """Bytes received per upload session, written at their offsets into files on disk.
 
     Sessions write in parallel; each keeps a running SHA-256 of what arrived in order,
-    so the ledger's hash of a finished upload costs nothing on the request path.
+    updated by one background thread (in arrival order), so neither a chunk's answer nor
+    the ledger's hash of a finished upload waits for hashing the whole file.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -451,10 +454,24 @@ class Uploads:
         folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._received: dict[str, _Received] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self.received_bytes = 0  # every byte that arrived, resent ones included
 
     def path(self, session_id: str) -> Path:
         return self.folder / f"{session_id}.part"
+
+    def close(self) -> None:
+        """Let the hasher finish what it was given, then end its thread."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+    def _hash_later(self, digest: Any, data: bytes) -> Future:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="sandbox-hash")
+            return self._executor.submit(digest.update, data)
 
     def write(self, session_id: str, offset: int, data: bytes) -> None:
         path = self.path(session_id)
@@ -462,14 +479,15 @@ class Uploads:
             self.received_bytes += len(data)
             received = self._received.setdefault(session_id, _Received())
         with received.lock:
-            with path.open("r+b" if path.exists() else "w+b") as fh:
-                fh.seek(offset)
-                fh.write(data)
+            # Hashing (on the hasher's thread) overlaps writing the file (on this one).
             if offset == received.hashed:
-                received.digest.update(data)
+                received.pending = self._hash_later(received.digest, data)
                 received.hashed += len(data)
             elif offset < received.hashed:
                 received.void = True
+            with path.open("r+b" if path.exists() else "w+b") as fh:
+                fh.seek(offset)
+                fh.write(data)
 
     def size(self, session_id: str) -> int:
         path = self.path(session_id)
@@ -480,6 +498,8 @@ class Uploads:
         if received is not None:
             with received.lock:
                 if not received.void and received.hashed == self.size(session_id):
+                    if received.pending is not None:
+                        received.pending.result()
                     return received.digest.copy().hexdigest()
         digest = hashlib.sha256()
         with self.path(session_id).open("rb") as fh:

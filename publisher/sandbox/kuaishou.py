@@ -33,6 +33,7 @@ import av
 
 from hookline.errors import MediaRejected
 from hookline.probe import describe_video
+from publisher.sandbox import insights
 from publisher.sandbox.assembly import Parts, missing
 from publisher.sandbox.core import (
     Handler,
@@ -340,9 +341,7 @@ class Emulator(Platform):
             "cover": f"https://p1.a.yximgs.com/sandbox/{photo.photo_id}.jpg",
             "play_url": f"https://www.kuaishou.com/short-video/{photo.photo_id}",
             "create_time": int(photo.create_time * 1000),  # milliseconds
-            "like_count": 0,
-            "comment_count": 0,
-            "view_count": 0,
+            **insights.kuaishou_counts(self, photo.photo_id),
             "pending": pending,
             "publish_status": status,
             "fail_reason": "" if pending else photo.fail_reason,

@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import requests
 
+from publisher.sandbox import insights
+from publisher.sandbox.audience import Audience, Content
 from publisher.sandbox.core import (
     Accounts,
     Buckets,
@@ -71,6 +73,8 @@ class Sandbox:
         self.buckets = Buckets(clock)
         self.ledger = Ledger(folder / "posts.jsonl")
         self.uploads = Uploads(folder / "uploads")
+        self.audience = Audience.load(folder, seed)
+        self.glitches = insights.Glitches()
         self.requests = 0
         self.wire_bytes = 0  # request bodies read, dropped transfers included
         self._count_lock = threading.Lock()
@@ -78,6 +82,7 @@ class Sandbox:
         for name in platforms or tuple(EMULATORS):
             module = importlib.import_module(EMULATORS[name])
             self.platforms[name] = module.Emulator(self)
+        insights.install(self)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -98,6 +103,7 @@ class Sandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.uploads.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -184,6 +190,8 @@ class Sandbox:
         if what == "posts":
             platform = request.query.get("platform")
             return Response(200, {"posts": [asdict(p) for p in self.ledger.posts(platform)]})
+        if what == "audience":
+            return self._audience(request)
         if what == "stats":
             return Response(200, self.stats())
         if what == "sink" and request.method == "PUT":
@@ -194,6 +202,17 @@ class Sandbox:
             self.uploads.path(new_id("sink-")).write_bytes(data)
             return Response(200, {"received": len(data)})
         return Response(404, {"error": f"no control {what!r}"})
+
+    def _audience(self, request: Request) -> Response:
+        """GET: the ground truth and what the audience knows; POST: describe posts, set pace."""
+        if request.method == "POST":
+            body = request.json()
+            if "time_scale" in body:
+                self.audience.time_scale = float(body["time_scale"])
+            for sha256, content in (body.get("contents") or {}).items():
+                self.audience.describe(sha256, Content.from_dict(content))
+            self.audience.save()
+        return Response(200, json.loads(self.audience.path.read_text()))
 
     def count_wire(self, n: int) -> None:
         with self._count_lock:
