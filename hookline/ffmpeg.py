@@ -6,6 +6,7 @@ import functools
 import logging
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,45 @@ def capture(
     if done.returncode != 0:
         raise MediaError(_failure(stderr), stderr=stderr)
     return Captured(stdout=done.stdout, stderr=stderr)
+
+
+def piped(
+    first: Sequence[str | Path],
+    second: Sequence[str | Path],
+    *,
+    binary: str | None = None,
+    timeout: float | None = None,
+) -> Captured:
+    """Run ``ffmpeg first | ffmpeg second``: two processes, so two cores share the work.
+
+    ``first`` writes to ``pipe:1`` what ``second`` reads from ``pipe:0`` (raw audio, say,
+    filtered by one and encoded by the other). Returns the first's stderr (what its
+    filters reported); raises MediaError if either fails.
+    """
+    base = [binary or default_binary(), "-hide_banner", "-nostdin", "-y"]
+    commands = [base + [str(a) for a in first], base + [str(a) for a in second]]
+    log.debug("ffmpeg %s | ffmpeg %s", *(" ".join(c[1:]) for c in commands))
+    with tempfile.TemporaryFile() as err1, tempfile.TemporaryFile() as err2:
+        producer = subprocess.Popen(commands[0], stdout=subprocess.PIPE, stderr=err1)
+        consumer = subprocess.Popen(commands[1], stdin=producer.stdout, stderr=err2)
+        producer.stdout.close()  # the consumer holds the pipe now  # type: ignore[union-attr]
+        try:
+            consumer.wait(timeout=timeout)
+            producer.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            producer.kill()
+            consumer.kill()
+            producer.wait()
+            consumer.wait()
+            raise MediaError(f"ffmpeg took longer than {timeout:.0f} s") from exc
+        stderrs = []
+        for err in (err1, err2):
+            err.seek(0)
+            stderrs.append(err.read().decode("utf-8", "replace"))
+    for process, stderr in zip((producer, consumer), stderrs, strict=True):
+        if process.returncode != 0:
+            raise MediaError(_failure(stderr), stderr=stderr)
+    return Captured(stdout=b"", stderr=stderrs[0])
 
 
 def _run_with_progress(

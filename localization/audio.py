@@ -7,6 +7,7 @@ arrays of shape (samples, 2); clips are float32 mono.
 
 from __future__ import annotations
 
+import math
 import struct
 import wave
 from dataclasses import dataclass
@@ -46,12 +47,33 @@ class Clip:
 
 
 def resample(signal: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Resample by zero-padding the spectrum: exact band-limited interpolation, no SciPy."""
+    """Resample by zero-padding the spectrum: exact band-limited interpolation, no SciPy.
+
+    The signal is padded with silence to a length whose FFTs are fast (a multiple of the
+    rates' step with only small prime factors): a prime-sized FFT is many times slower.
+    """
     size = round(len(signal) * target_rate / source_rate)
     if size == 0 or len(signal) == 0:
         return np.zeros(size, dtype=np.float32)
-    spectrum = np.fft.rfft(signal)
-    return (np.fft.irfft(spectrum, size) * (size / len(signal))).astype(np.float32)
+    common = math.gcd(source_rate, target_rate)
+    step_in, step_out = source_rate // common, target_rate // common
+    blocks = _smooth_at_least(-(-len(signal) // step_in))
+    padded = np.zeros(blocks * step_in, dtype=np.float64)
+    padded[: len(signal)] = signal
+    out = np.fft.irfft(np.fft.rfft(padded), blocks * step_out) * (step_out / step_in)
+    return out[:size].astype(np.float32)
+
+
+def _smooth_at_least(n: int) -> int:
+    """The smallest integer >= n with no prime factor above 7."""
+    while True:
+        m = n
+        for p in (2, 3, 5, 7):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return n
+        n += 1
 
 
 def pan(mono: np.ndarray, position: float) -> np.ndarray:

@@ -24,9 +24,11 @@ VERSIONS = {
     "translate": 1,
     "subtitles": 1,
     "voice": 1,
-    "dub": 1,
+    "dub": 2,  # its output names the limiter's make-up gain
+    "fit": 1,  # a voiced line stretched to its slot
     "render": 1,
     "burn": 1,
+    "waveform": 1,  # the review page's peaks of a dub or a master
 }
 
 

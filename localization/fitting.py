@@ -67,6 +67,11 @@ class Fit:
     def end(self) -> float:
         return self.start + self.duration
 
+    @property
+    def stretches(self) -> bool:
+        """Whether applying the fit runs a time stretch (not just a trim)."""
+        return self.stretch >= _NO_STRETCH
+
     def as_dict(self) -> dict:
         """Return the fit for a QC report or JSON (``needed_stretch`` None when infinite)."""
         needed = None if math.isinf(self.needed_stretch) else round(self.needed_stretch, 3)

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from hookline.clock import utcnow
 from hookline.errors import HooklineError, InvalidInput, PermanentJobError, RetryLater
 from hookline.jobs import JobContext, enqueue, job, retry_now
-from hookline.models import Job, JobStatus, Localization, LocalizationStatus
+from hookline.models import Job, JobStatus, Localization, LocalizationStatus, Transcript
 from hookline.settings import Settings
 from localization import pipeline, source
 from localization.workspace import EpisodeMedia, Workspace, load_episode
@@ -91,11 +91,16 @@ def localize_language(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
         language=payload["language"],
         dub=payload.get("dub", True),
         burn=payload.get("burn", False),
+        redub=payload.get("redub", False),
     )
     with workspace(ctx) as ws:
         with ws.db.session() as session:
             media = load_episode(session, request.episode_id)
-        transcript_id = _transcript_or_wait(ctx, ws, media)
+        # A re-dub keeps the transcript the lines came from, even if a bible change since
+        # would make a fresh transcription differ: the reviewer's lines are the truth now.
+        transcript_id = (request.redub and _latest_transcript(ws, media.episode.id)) or (
+            _transcript_or_wait(ctx, ws, media)
+        )
         try:
             pipeline.localize(ws, media, transcript_id, request)
         except HooklineError as error:
@@ -121,6 +126,15 @@ def _transcript_or_wait(ctx: JobContext, ws: Workspace, media: EpisodeMedia) -> 
     raise RetryLater(f"waiting for the transcript (job {upstream.id})", delay_s=2.0)
 
 
+def _latest_transcript(ws: Workspace, episode_id: int) -> int | None:
+    with ws.db.session() as session:
+        return session.exec(
+            select(Transcript.id)
+            .where(Transcript.episode_id == episode_id)
+            .order_by(col(Transcript.id).desc())
+        ).first()
+
+
 def _request_of(ctx: JobContext) -> pipeline.Request:
     with ctx.db.session() as session:
         payload = session.get_one(Job, ctx.job_id).payload
@@ -128,7 +142,10 @@ def _request_of(ctx: JobContext) -> pipeline.Request:
 
 
 def _record_failure(ws: Workspace, request: pipeline.Request, message: str) -> None:
-    """Show why on the localization; the other languages and episodes carry on."""
+    """Show why on the localization; the other languages and episodes carry on.
+
+    A failed re-dub leaves the localization reviewable: its last good cut stays in place.
+    """
     with ws.db.transaction() as session:
         loc = session.exec(
             select(Localization).where(
@@ -136,6 +153,16 @@ def _record_failure(ws: Workspace, request: pipeline.Request, message: str) -> N
                 Localization.language == request.language,
             )
         ).first()
-        if loc is not None:
-            loc.status, loc.error, loc.updated_at = LocalizationStatus.FAILED, message, utcnow()
-            session.add(loc)
+        if loc is None:
+            return
+        if request.redub:
+            loc.status = LocalizationStatus.NEEDS_REVIEW
+            loc.stage, loc.progress = "re-dub failed", 0.0
+            message = (
+                f"The re-dub failed: {message} The cut shown is the last good one; fix the "
+                "cause and re-dub again."
+            )
+        else:
+            loc.status = LocalizationStatus.FAILED
+        loc.error, loc.updated_at = message, utcnow()
+        session.add(loc)

@@ -12,9 +12,11 @@ its ceiling; the result is measured again and reported.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -66,6 +68,7 @@ class Normalization:
     after: Loudness
     gain_db: float
     limited: bool
+    makeup_db: float = 0.0  # what the limiter took back, given again on top of the gain
 
 
 class Activity(NamedTuple):
@@ -161,6 +164,45 @@ def mix(
     return parse_ebur128_summary(done.stderr)
 
 
+def mix_at_level(
+    dub_stem_path: Path,
+    out_path: Path,
+    *,
+    gain_db: float,
+    ceiling_db: float | None,
+    music_effects: Path | None = None,
+    original: Path | None = None,
+    ffmpeg: str | None = None,
+) -> Loudness:
+    """Mix as :func:`mix` does and bring the mix to a known level, in one ffmpeg run.
+
+    For a re-dub: the level an earlier mix of nearly the same audio needed (its gain and
+    limiter ceiling) is applied straight away, and the result is measured as it is
+    encoded. The caller checks the measure and falls back to the two-step way when a
+    changed line moved the loudness too far.
+    """
+    inputs = ["-i", dub_stem_path]
+    if music_effects is not None:
+        inputs += ["-i", music_effects]
+        graph = _over_stem_graph()
+    elif original is not None:
+        inputs += ["-i", original]
+        graph = _ducked_graph()
+    else:
+        graph = f"[0:a]{_STEREO},apad[mix]"
+    soxr = has_soxr(ffmpeg or ffmpeg_tool.default_binary())
+    level = _gain_chain(gain_db, ceiling_db, soxr=soxr)
+    graph += f";[mix]atrim=end_sample={_samples(dub_stem_path)},{level},{_STEREO},asplit[out][scan]"
+    graph += ";[scan]ebur128=peak=true[scanned]"
+    # One process mixes, limits and measures; a second encodes, on the other core.
+    raw = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2"]
+    mixing = [*inputs, "-filter_complex", graph, "-map", "[out]", "-vn", "-sn", "-dn"]
+    mixing += ["-c:a", "pcm_f32le", *raw, "pipe:1", "-map", "[scanned]", "-f", "null", "-"]
+    encoding = [*raw, "-i", "pipe:0", *_encoding(out_path, float_wav=False), out_path]
+    done = ffmpeg_tool.piped(mixing, encoding, binary=ffmpeg)
+    return parse_ebur128_summary(done.stderr)
+
+
 def _samples(path: Path) -> int:
     """Return how many 48 kHz samples ``path`` lasts, from its header where it has one."""
     with av.open(str(path)) as container:
@@ -204,12 +246,15 @@ def normalize_loudness(
     *,
     ffmpeg: str | None = None,
     measured: Loudness | None = None,
+    makeup_db: float = 0.0,
 ) -> Normalization:
     """Bring ``in_path`` to ``lufs`` integrated with its true peak at most ``true_peak``.
 
     A linear gain from the measured loudness; when that gain would push peaks past
     the ceiling, a limiter at 4x oversampling catches them. The output is measured:
     if the limiter took more loudness than the tolerance, the gain is corrected once.
+    ``makeup_db`` is what the limiter took from an earlier mix of nearly the same audio
+    (a re-dub): given up front, the correction pass is usually not needed.
     Silence is copied as it is.
     """
     before = measured or measure_loudness(in_path, ffmpeg=ffmpeg)
@@ -221,40 +266,85 @@ def normalize_loudness(
     ceiling = None
     if before.true_peak + gain > true_peak - TRUE_PEAK_MARGIN_DB:
         ceiling = true_peak - TRUE_PEAK_MARGIN_DB
-    _apply(in_path, out_path, gain, ceiling, ffmpeg)
+    plain_gain = gain
+    if ceiling is not None:
+        gain += makeup_db
     if ceiling is None:  # a plain gain moves every measure by exactly the gain
+        _apply(in_path, out_path, gain, ceiling, ffmpeg)
         after = Loudness(before.integrated + gain, before.true_peak + gain, before.lra)
         log.info("loudness %.1f -> %.1f LUFS (gain %.1f dB)", before.integrated, lufs, gain)
         return Normalization(before, after, gain, limited=False)
-    after = measure_loudness(out_path, ffmpeg=ffmpeg)
+    after = _limit(in_path, out_path, gain, ceiling, ffmpeg)
     if abs(after.integrated - lufs) > CORRECTION_LU:
         # The limiter took loudness with the peaks: make it up and apply again.
         gain += lufs - after.integrated
-        _apply(in_path, out_path, gain, ceiling, ffmpeg)
-        after = measure_loudness(out_path, ffmpeg=ffmpeg)
+        after = _limit(in_path, out_path, gain, ceiling, ffmpeg)
     log.info(
         "loudness %.1f -> %.1f LUFS, peak %.1f dBTP",
         before.integrated,
         after.integrated,
         after.true_peak,
     )
-    return Normalization(before, after, gain, limited=ceiling is not None)
+    return Normalization(before, after, gain, limited=True, makeup_db=gain - plain_gain)
 
 
-def _gain_chain(gain_db: float, ceiling_db: float | None) -> str:
+def _gain_chain(gain_db: float, ceiling_db: float | None, *, soxr: bool = False) -> str:
     chain = f"volume={gain_db:.3f}dB"
     if ceiling_db is None:
         return chain
     limit = max(10 ** (ceiling_db / 20), 0.0625)  # alimiter's floor, -24 dBFS
     # latency=true compensates the lookahead so the dub stays in sync with the picture.
     limiter = f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false:latency=true"
-    return f"{chain},aresample={4 * SAMPLE_RATE},{limiter},aresample={SAMPLE_RATE}"
+    # SoX's resampler, where ffmpeg has it, oversamples as cleanly in two thirds the time.
+    how = ":resampler=soxr" if soxr else ""
+    return f"{chain},aresample={4 * SAMPLE_RATE}{how},{limiter},aresample={SAMPLE_RATE}{how}"
 
 
-def _apply(in_path: Path, out_path: Path, gain_db: float, ceiling, ffmpeg: str | None) -> None:
-    chain = f"{_gain_chain(gain_db, ceiling)},{_STEREO}"
+@functools.cache
+def has_soxr(binary: str) -> bool:
+    """Say whether this ffmpeg was built with libsoxr."""
+    return b"--enable-libsoxr" in ffmpeg_tool.capture(["-buildconf"], binary=binary).stdout
+
+
+def _apply(
+    in_path: Path,
+    out_path: Path,
+    gain_db: float,
+    ceiling,
+    ffmpeg: str | None,
+    *,
+    float_wav: bool = False,
+) -> None:
+    soxr = has_soxr(ffmpeg or ffmpeg_tool.default_binary())
+    chain = f"{_gain_chain(gain_db, ceiling, soxr=soxr)},{_STEREO}"
     args = ["-i", in_path, "-map", "0:a:0", "-af", chain, "-vn", "-sn", "-dn"]
-    ffmpeg_tool.run([*args, *_encoding(out_path, float_wav=False), out_path], binary=ffmpeg)
+    encoding = _encoding(out_path, float_wav=float_wav)
+    ffmpeg_tool.run([*args, *encoding, out_path], binary=ffmpeg)
+
+
+def _limit(
+    in_path: Path, out_path: Path, gain_db: float, ceiling: float, ffmpeg: str | None
+) -> Loudness:
+    """Apply gain and limiter; return the loudness of what comes out.
+
+    For a lossy output (AAC), the limited audio is measured while the encoder runs, on
+    the other core: the encoder leaves loudness as it is, and the true-peak margin is
+    there for its overshoot.
+    """
+    if Path(out_path).suffix.lower() not in (".m4a", ".aac", ".mp4"):
+        _apply(in_path, out_path, gain_db, ceiling, ffmpeg)
+        return measure_loudness(out_path, ffmpeg=ffmpeg)
+    limited = Path(out_path).with_name(Path(out_path).stem + ".limited.wav")
+    try:
+        _apply(in_path, limited, gain_db, ceiling, ffmpeg, float_wav=True)
+        encode = ["-i", limited, "-map", "0:a:0", *_encoding(out_path, float_wav=False)]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            encoding = pool.submit(ffmpeg_tool.run, [*encode, out_path], binary=ffmpeg)
+            loudness = measure_loudness(limited, ffmpeg=ffmpeg)
+            encoding.result()
+        return loudness
+    finally:
+        limited.unlink(missing_ok=True)
 
 
 def _encoding(path: Path, *, float_wav: bool) -> list[str]:

@@ -26,16 +26,24 @@ from hookline.models import (
     LocalizationStatus,
     LocalizedCut,
     MediaAsset,
+    StageOutput,
     SubtitleLine,
     Transcript,
 )
-from localization import cache, casting, qc
-from localization.audio import Clip, read_audio, write_wav
+from localization import cache, casting, editing
+from localization.audio import Clip, decode_wav, write_wav
 from localization.fitting import Slot, apply_fit, plan_fits
-from localization.mixing import build_dub_stem, mix, normalize_loudness
+from localization.mixing import (
+    CORRECTION_LU,
+    TRUE_PEAK_MARGIN_DB,
+    build_dub_stem,
+    mix,
+    mix_at_level,
+    normalize_loudness,
+)
 from localization.render import burn_in, mux_soft_subbed, mux_subtitled
 from localization.rules import rules_for
-from localization.segmentation import Cue, segment
+from localization.segmentation import Cue
 from localization.source import transcript_lines
 from localization.speech import Utterance
 from localization.subtitles import write as write_subtitles
@@ -65,6 +73,7 @@ class Request:
     language: str
     dub: bool = True
     burn: bool = False
+    redub: bool = False  # a re-run after a reviewer's edits
 
 
 @dataclass(frozen=True)
@@ -290,77 +299,20 @@ def _subtitles(
 ) -> list[Cue]:
     set_stage(ws, localization_id, "subtitles", PROGRESS["translate"])
     rules = rules_for(language, ws.settings.subtitle_profile)
-    cues = segment(
-        [(line.text, line.start, line.end, line.speaker) for line in lines if line.text.strip()],
-        rules,
-        fps=media.fps,
-        duration_s=media.duration_s,
-    )
-    spoken = [line for line in lines if line.text.strip()]
-    cues = [_renumber(cue, spoken) for cue in cues]
-    violations = qc.check(cues, rules, fps=media.fps, duration_s=media.duration_s)
+    with ws.db.transaction() as session:
+        loc = session.get_one(Localization, localization_id)
+        loc.profile = rules.profile
+        cues = editing.recheck(session, loc)
     files = {}
     for fmt in SUBTITLE_FORMATS:
         path = ws.folder / f"{language}.{fmt}"
         write_subtitles(cues, path, fmt, language=language, rules=rules)
         files[fmt] = path
     with ws.db.transaction() as session:
-        _save_cues(session, localization_id, lines, cues, violations)
-        loc = session.get_one(Localization, localization_id)
-        loc.qc_summary = {
-            **qc.summary(violations),
-            "profile": rules.profile,
-            "report": qc.report_text(violations, rules),
-        }
-        loc.profile = rules.profile
-        session.add(loc)
         for fmt, path in files.items():
             asset = store_output(session, ws.store, path, kind="subtitle", name=path.name)
             _set_cut(session, localization_id, SUBTITLE_FORMATS[fmt], asset, "")
     return cues
-
-
-def _renumber(cue: Cue, spoken: Sequence[Line]) -> Cue:
-    """Point a cue at the line's position in the episode (segment numbered spoken lines)."""
-    from dataclasses import replace
-
-    return replace(cue, line_index=spoken[cue.line_index].position)
-
-
-def _save_cues(
-    session: Session,
-    localization_id: int,
-    lines: Sequence[Line],
-    cues: Sequence[Cue],
-    violations: Sequence[qc.Violation],
-) -> None:
-    by_line: dict[int, list[dict[str, Any]]] = {}
-    for number, cue in enumerate(cues, start=1):
-        by_line.setdefault(cue.line_index, []).append(
-            {
-                "n": number,
-                "start": round(cue.start, 3),
-                "end": round(cue.end, 3),
-                "lines": list(cue.lines),
-            }
-        )
-    problems: dict[int, list[dict[str, Any]]] = {}
-    for v in violations:
-        problems.setdefault(v.line_index, []).append(
-            {
-                "rule": v.rule,
-                "cue": v.cue,
-                "severity": v.severity,
-                "message": v.message,
-                "value": v.value,
-                "limit": v.limit,
-                "forced_by_speech": v.forced_by_speech,
-            }
-        )
-    for row in _line_rows(session, localization_id):
-        row.cues = by_line.get(row.position, [])
-        row.qc = problems.get(row.position, [])
-        session.add(row)
 
 
 def _set_cut(
@@ -420,7 +372,9 @@ def _dub(
     with ws.db.session() as session:
         found = cache.lookup(session, key)
     if found is None:
-        found = {"mix": _mix(ws, media, localization_id, clips, fits, language, bed)}
+        keys = [_clip_key(voices[line.speaker], line.text) for line in lines]
+        last = _last_levels(ws, media.episode.id, language)
+        found = _mix(ws, media, localization_id, clips, keys, fits, language, bed, last)
         with ws.db.transaction() as session:
             cache.remember(
                 session, key, "dub", found, episode_id=media.episode.id, language=language
@@ -498,16 +452,10 @@ def _spoken(ws: Workspace, media: EpisodeMedia, line: Line, voice: Voice, langua
     clip = synthesizer_for(voice, ws.settings).synthesize(line.text, voice)
     path = ws.folder / f"line-{line.position}.wav"
     write_wav(path, clip.samples, clip.sample_rate)
-    facts = {
-        "extension": "wav",
-        "mime_type": "audio/wav",
-        "duration_s": clip.duration_s,
-        "audio_codec": "pcm_s16le",
-        "audio_channels": 1,
-        "sample_rate": clip.sample_rate,
-    }
     with ws.db.transaction() as session:
-        asset = store_output(session, ws.store, path, kind="audio", name=path.name, facts=facts)
+        asset = store_output(
+            session, ws.store, path, kind="audio", name=path.name, facts=_wav_facts(clip)
+        )
         cache.remember(
             session,
             key,
@@ -522,9 +470,21 @@ def _spoken(ws: Workspace, media: EpisodeMedia, line: Line, voice: Voice, langua
     return clip
 
 
+def _wav_facts(clip: Clip) -> dict[str, Any]:
+    """What the store would probe from a mono WAV that write_wav made of ``clip``."""
+    return {
+        "extension": "wav",
+        "mime_type": "audio/wav",
+        "duration_s": clip.duration_s,
+        "audio_codec": "pcm_s16le",
+        "audio_channels": 1,
+        "sample_rate": clip.sample_rate,
+    }
+
+
 def _read_clip(path: Path) -> Clip:
-    samples = read_audio(path, sample_rate=48_000, channels=1)
-    return Clip(samples.reshape(-1), 48_000)
+    """A stored line or fitted clip: WAV that Hookline wrote, read without an ffmpeg run."""
+    return decode_wav(path.read_bytes())
 
 
 def _silence():
@@ -538,15 +498,18 @@ def _mix(
     media: EpisodeMedia,
     localization_id: int,
     clips: Sequence[Clip],
+    keys: Sequence[str],
     fits: Sequence[Any],
     language: str,
     bed: MediaAsset | None,
-) -> str:
+    last: dict[str, Any],
+) -> dict[str, Any]:
+    """Fit, place, mix and normalize the voiced lines; return the stage's output."""
     ffmpeg = ws.settings.ffmpeg or None
     # Each stretch is its own small ffmpeg run: two at a time keep both cores busy.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pairs = zip(clips, fits, strict=True)
-        fitted = list(pool.map(lambda pair: apply_fit(*pair, ffmpeg=ffmpeg), pairs))
+        jobs = zip(clips, keys, fits, strict=True)
+        fitted = list(pool.map(lambda job: _fitted(ws, media, language, *job), jobs))
     placed = [(fit.start, clip) for clip, fit in zip(fitted, fits, strict=True)]
     set_stage(ws, localization_id, "mixing", PROGRESS["subtitles"] + 0.3)
     stem = ws.folder / f"dub-stem-{language}.wav"
@@ -554,22 +517,95 @@ def _mix(
     # AAC straight away: the soft-subbed cut then copies it (a mux, no encode), and the
     # loudness measured after normalizing is that of what viewers hear.
     mixed, final = ws.folder / f"dub-mix-{language}.wav", ws.folder / f"dub-{language}.m4a"
-    if bed is not None:
-        measured = mix(stem, mixed, music_effects=ws.path(bed), ffmpeg=ffmpeg)
-    else:
-        measured = mix(stem, mixed, original=ws.path(media.master), ffmpeg=ffmpeg)
-    normalize_loudness(
-        mixed,
-        final,
-        lufs=ws.settings.loudness_lufs,
-        true_peak=ws.settings.true_peak_dbtp,
-        ffmpeg=ffmpeg,
-        measured=measured,
+    under = (
+        {"music_effects": ws.path(bed)} if bed is not None else {"original": ws.path(media.master)}
     )
+    levels = _at_last_level(ws, stem, final, under, last) if "gain_db" in last else None
+    if levels is None:
+        measured = mix(stem, mixed, **under, ffmpeg=ffmpeg)
+        done = normalize_loudness(
+            mixed,
+            final,
+            lufs=ws.settings.loudness_lufs,
+            true_peak=ws.settings.true_peak_dbtp,
+            ffmpeg=ffmpeg,
+            measured=measured,
+            makeup_db=float(last.get("makeup_db", 0.0)),
+        )
+        ceiling = ws.settings.true_peak_dbtp - TRUE_PEAK_MARGIN_DB if done.limited else None
+        levels = {"gain_db": done.gain_db, "ceiling_db": ceiling, "makeup_db": done.makeup_db}
     with ws.db.transaction() as session:
         asset = store_output(session, ws.store, final, kind="audio", name=final.name)
         _set_cut(session, localization_id, CutKind.DUB_STEM, asset, "")
-    return asset.sha256
+    return {"mix": asset.sha256, **{k: _rounded(v) for k, v in levels.items()}}
+
+
+def _at_last_level(
+    ws: Workspace, stem: Path, final: Path, under: dict[str, Path], last: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Mix a re-dub at the level the last mix needed, if that still lands on target."""
+    loudness = mix_at_level(
+        stem,
+        final,
+        gain_db=float(last["gain_db"]),
+        ceiling_db=last.get("ceiling_db"),
+        ffmpeg=ws.settings.ffmpeg or None,
+        **under,
+    )
+    on_target = abs(loudness.integrated - ws.settings.loudness_lufs) <= CORRECTION_LU
+    peaks_ok = loudness.true_peak <= ws.settings.true_peak_dbtp - TRUE_PEAK_MARGIN_DB + 0.1
+    if not (on_target and peaks_ok):
+        log.info("re-dub moved the loudness to %.1f LUFS: normalizing again", loudness.integrated)
+        return None
+    return {k: last.get(k) for k in ("gain_db", "ceiling_db", "makeup_db")}
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else value
+
+
+def _fitted(ws: Workspace, media: EpisodeMedia, language: str, clip: Clip, key: str, fit) -> Clip:
+    """Stretch and trim a voiced line to its slot; a stretch made before is read back."""
+    if not fit.stretches:
+        return apply_fit(clip, fit)  # a trim at most: cheaper than a lookup
+    fit_key = cache.stage_key("fit", {"clip": key, "fit": fit.as_dict()})
+    with ws.db.session() as session:
+        found = cache.lookup(session, fit_key)
+    if found is not None and ws.store.exists(found["sha256"]):
+        return _read_clip(ws.store.path_for(found["sha256"]))
+    fitted = apply_fit(clip, fit, ffmpeg=ws.settings.ffmpeg or None)
+    if not len(fitted.samples):
+        return fitted
+    path = ws.folder / f"fit-{fit_key[:16]}.wav"
+    write_wav(path, fitted.samples, fitted.sample_rate)
+    with ws.db.transaction() as session:
+        asset = store_output(
+            session, ws.store, path, kind="audio", name=path.name, facts=_wav_facts(fitted)
+        )
+        cache.remember(
+            session,
+            fit_key,
+            "fit",
+            {"sha256": asset.sha256},
+            episode_id=media.episode.id,
+            language=language,
+        )
+    return fitted
+
+
+def _last_levels(ws: Workspace, episode_id: int, language: str) -> dict[str, Any]:
+    """The gain, limiter ceiling and make-up the last mix of this language needed."""
+    with ws.db.session() as session:
+        last = session.exec(
+            select(StageOutput)
+            .where(
+                StageOutput.stage == "dub",
+                StageOutput.episode_id == episode_id,
+                StageOutput.language == language,
+            )
+            .order_by(col(StageOutput.id).desc())
+        ).first()
+    return dict(last.data) if last is not None else {}
 
 
 def _save_fits(session: Session, localization_id: int, fits: Sequence[Any]) -> None:

@@ -24,7 +24,6 @@ PROFILES = ("vertical", "broadcast")
 LATIN, CHINESE, JAPANESE, KOREAN, THAI = "latin", "chinese", "japanese", "korean", "thai"
 
 
-
 @dataclass(frozen=True)
 class SubtitleRules:
     """The limits one subtitle track must meet, and how to measure its text."""

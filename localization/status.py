@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from hookline.errors import NotFound
 from hookline.models import (
     Episode,
     Job,
@@ -36,8 +37,10 @@ class LocalizationView:
         return int(self.localization.qc_summary.get("flagged_lines", 0))
 
 
-def localizations(session: Session, *, episode_id: int | None = None) -> list[LocalizationView]:
-    """Return localizations (of one episode, or all), source track first, with jobs and cuts."""
+def localizations(
+    session: Session, *, episode_id: int | None = None, series_id: int | None = None
+) -> list[LocalizationView]:
+    """Return localizations (of an episode, a series, or all), source first, with jobs and cuts."""
     statement = (
         select(Localization, Episode, Series)
         .join(Episode, col(Episode.id) == Localization.episode_id)
@@ -48,6 +51,8 @@ def localizations(session: Session, *, episode_id: int | None = None) -> list[Lo
     )
     if episode_id is not None:
         statement = statement.where(Localization.episode_id == episode_id)
+    if series_id is not None:
+        statement = statement.where(Episode.series_id == series_id)
     views = [LocalizationView(loc, ep, series) for loc, ep, series in session.exec(statement)]
     _attach_jobs(session, views)
     _attach_cuts(session, views)
@@ -90,3 +95,39 @@ def lines(session: Session, localization_id: int) -> list[SubtitleLine]:
 
 def is_active(view: LocalizationView) -> bool:
     return view.job is not None and view.job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+@dataclass
+class MatrixRow:
+    episode: Episode
+    cells: dict[str, LocalizationView] = field(default_factory=dict)
+
+
+@dataclass
+class Matrix:
+    series: Series
+    languages: list[str]
+    rows: list[MatrixRow]
+
+
+def matrix(session: Session, series_id: int, *, state: str = "", language: str = "") -> Matrix:
+    """Episodes × languages of a series; ``state`` and ``language`` narrow it down."""
+    series = session.get(Series, series_id)
+    if series is None:
+        raise NotFound(f"No series {series_id}.")
+    episodes = session.exec(
+        select(Episode).where(Episode.series_id == series_id).order_by(Episode.number)
+    ).all()
+    rows = {episode.id: MatrixRow(episode) for episode in episodes}
+    views = [
+        view
+        for view in localizations(session, series_id=series_id)
+        if (not language or view.localization.language == language)
+        and (not state or view.localization.status == state)
+    ]
+    for view in views:
+        rows[view.episode.id].cells[view.localization.language] = view
+    source = series.source_language
+    languages = sorted({v.localization.language for v in views}, key=lambda t: (t != source, t))
+    shown = [row for row in rows.values() if row.cells or not (state or language)]
+    return Matrix(series, languages, shown)

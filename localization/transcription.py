@@ -54,6 +54,7 @@ ABBREVIATIONS = frozenset(
 PAUSE_S = 0.8
 # Whisper's defaults, and whisper-ctranslate2's: the benchmark compares like with like.
 BEAM_SIZE = 5
+SAMPLING_SEED = 1  # see Transcriber.transcribe
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,11 @@ class Transcriber:
             "hotwords": ", ".join(hotwords) or None,
         }
         with self._lock:  # CTranslate2 models are thread-safe, but one at a time keeps memory flat
+            # Whisper falls back to sampling on hard passages: a fixed seed makes the same
+            # audio give the same transcript every time (transcripts are cached by input).
+            import ctranslate2  # loaded with the model already
+
+            ctranslate2.set_random_seed(SAMPLING_SEED)
             segments, info = self._model.transcribe(str(audio), **options)
             words = list(_words(segments, info.duration, progress))
         if progress:

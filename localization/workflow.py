@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from hookline import audit
 from hookline.clock import utcnow
-from hookline.errors import InvalidInput
+from hookline.errors import Conflict, InvalidInput, NotFound
 from hookline.jobs import enqueue
 from hookline.models import Job, JobStatus, Localization, LocalizationStatus, User
 from hookline.settings import Settings
@@ -105,3 +105,43 @@ def _active_job(session: Session, episode_id: int, language: str) -> Job | None:
         ),
         None,
     )
+
+
+def redub(session: Session, localization_id: int, *, actor: User | None = None) -> Job:
+    """Queue a re-run of a localization after edits: only what changed is made again.
+
+    Every stage is cached by its inputs, so unchanged lines keep their voice and fit; the
+    edited lines are voiced and fitted again, then the mix and the cuts are re-rendered.
+    Until it succeeds the last good cut stays in place.
+    """
+    loc = session.get(Localization, localization_id)
+    if loc is None:
+        raise NotFound(f"No localization {localization_id}.")
+    waiting = _active_job(session, loc.episode_id, loc.language)
+    if waiting is not None:
+        raise Conflict(
+            f"The {loc.language} localization is already being rendered (job {waiting.id}); "
+            "wait for it to finish."
+        )
+    if loc.status in (LocalizationStatus.PENDING, LocalizationStatus.RUNNING):
+        raise Conflict(f"The {loc.language} localization has not finished its first run yet.")
+    options = {"dub": bool(loc.options.get("dub", not loc.is_source)), **loc.options}
+    payload = {
+        "episode_id": loc.episode_id,
+        "language": loc.language,
+        "dub": options["dub"],
+        "burn": bool(options.get("burn", False)),
+        "redub": True,
+    }
+    job = enqueue(session, LOCALIZE, payload)
+    loc.stage, loc.progress, loc.updated_at = "re-dub queued", 0.0, utcnow()
+    session.add(loc)
+    audit.record(
+        session,
+        actor=actor,
+        action="localization.redub",
+        entity_type="localization",
+        entity_id=loc.id,
+        after={"job_id": job.id},
+    )
+    return job

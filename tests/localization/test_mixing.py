@@ -19,6 +19,7 @@ from localization.mixing import (
     build_dub_stem,
     measure_loudness,
     mix,
+    mix_at_level,
     normalize_loudness,
 )
 
@@ -205,3 +206,34 @@ def test_audio_activity_tells_speech_from_music_and_silence(media, tmp_path):
     silence = audio_activity(media["silence"])
     assert not silence.speech_likely and silence.rms_db < -100
     assert not audio_activity(noise).speech_likely
+
+
+@pytest.mark.parametrize("under", ["music_effects", "original"])
+def test_a_redub_mixed_at_the_last_level_in_one_pass_matches_the_two_step_way(
+    media, tmp_path, under
+):
+    mixed, two_step = tmp_path / "mix.wav", tmp_path / "two-step.m4a"
+    mix(media["dub"], mixed, **{under: media[under]})
+    first = normalize_loudness(mixed, two_step, lufs=-14.0, true_peak=-1.0)
+    ceiling = -2.0 if first.limited else None
+
+    one_pass = tmp_path / "one-pass.m4a"
+    measured = mix_at_level(
+        media["dub"], one_pass, gain_db=first.gain_db, ceiling_db=ceiling, **{under: media[under]}
+    )
+
+    assert measured.integrated == pytest.approx(first.after.integrated, abs=0.3)
+    # What the AAC file holds is what was measured on its way to the encoder.
+    assert measure_loudness(one_pass).integrated == pytest.approx(measured.integrated, abs=0.3)
+    with av.open(str(one_pass)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.name == "aac" and stream.codec_context.channels == 2
+        assert float(container.duration / av.time_base) == pytest.approx(DURATION_S, abs=0.05)
+
+
+def test_a_failing_half_of_a_piped_ffmpeg_is_an_error_with_its_reason(media, tmp_path):
+    with pytest.raises(ffmpeg.MediaError, match="Filter not found"):
+        ffmpeg.piped(
+            ["-i", media["dub"], "-af", "nosuchfilter", "-f", "f32le", "pipe:1"],
+            ["-f", "f32le", "-ar", "48000", "-ac", "1", "-i", "pipe:0", tmp_path / "x.wav"],
+        )
