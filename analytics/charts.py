@@ -1,0 +1,123 @@
+"""Plotly figures from rows: no queries here, only shapes (style.md example 8)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import plotly.graph_objects as go
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Applied when a figure is written out (``analytics.web.figure_json``): setting a template
+# on a Figure deep-copies and validates it, which costs more than the rest of a page.
+TEMPLATE = "plotly_white"
+
+
+def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        height=360,
+        **kw,
+    )
+    return fig
+
+
+def views_over_time(rows: list[dict[str, Any]], by: str) -> go.Figure:
+    series: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for row in rows:
+        xs, ys = series[row["key"]]
+        xs.append(str(row["day"]))
+        ys.append(row["views"])
+    fig = go.Figure(
+        [go.Scatter(x=x, y=y, name=k, mode="lines+markers") for k, (x, y) in series.items()]
+    )
+    return _layout(fig, f"Views per day by {by}", yaxis_title="views gained")
+
+
+def top_episodes(rows: list[dict[str, Any]]) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(x=[f"Ep. {r['episode']}" for r in rows], y=[r["views"] for r in rows], name="views")
+    )
+    return _layout(fig, "Top episodes", yaxis_title="views")
+
+
+def retention(
+    curves: list[dict[str, Any]], by: str, typical: list[float] | None = None
+) -> go.Figure:
+    """Curves over % of the cut; each point's hover names the line on screen, a click opens it."""
+    fig = go.Figure()
+    xs = list(range(101))
+    if typical:
+        fig.add_trace(
+            go.Scatter(x=xs, y=typical, name="typical", line={"dash": "dot", "color": "#999"})
+        )
+    for curve in curves:
+        hover = curve.get("hover") or [""] * 101
+        links = curve.get("links") or [""] * 101
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=curve["points"],
+                name=str(curve.get(by)),
+                customdata=[[link, text] for link, text in zip(links, hover, strict=True)],
+                hovertemplate=(
+                    "%{x}%: %{y:.1%} watching<br>%{customdata[1]}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    return _layout(
+        fig,
+        f"Retention by {by}",
+        xaxis_title="% of the cut",
+        yaxis={"title": "still watching", "tickformat": ".0%"},
+    )
+
+
+def funnel(rows: list[dict[str, Any]]) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=[f"Ep. {r['episode']}" for r in rows],
+            y=[r["reach_from_first"] for r in rows],
+            text=[f"{r['views'] or 0:,}" for r in rows],
+        )
+    )
+    return _layout(fig, "Series funnel: share of episode 1's viewers", yaxis={"tickformat": ".0%"})
+
+
+def hooks(rows: list[dict[str, Any]], kind: str) -> go.Figure:
+    fig = go.Figure()
+    by_platform: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["kind"] == kind:
+            by_platform[row["platform"]].append(row)
+    for platform, items in by_platform.items():
+        fig.add_trace(
+            go.Scatter(
+                x=[r["name"] for r in items],
+                y=[r["mean"] for r in items],
+                mode="markers",
+                name=platform,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [
+                        (r["high"] - r["mean"]) if r["high"] is not None else 0 for r in items
+                    ],
+                    "arrayminus": [
+                        (r["mean"] - r["low"]) if r["low"] is not None else 0 for r in items
+                    ],
+                },
+            )
+        )
+    metric = rows[0]["metric"] if rows else ""
+    return _layout(
+        fig, f"{kind.capitalize()}s: mean {metric} with 90% intervals", yaxis={"tickformat": ".0%"}
+    )
+
+
+def heatmap(grid: list[list[float | None]]) -> go.Figure:
+    fig = go.Figure(
+        go.Heatmap(z=grid, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAYS), colorscale="Blues")
+    )
+    return _layout(fig, "Mean views by local posting weekday × hour", xaxis_title="local hour")
