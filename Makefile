@@ -17,6 +17,7 @@ test: $(VENV)/.installed-test system-deps
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
+	$(PIP) install --quiet --no-deps "gbstats==0.8.0"
 	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -o python_functions='bench_*' -s -q
 
 install: $(VENV)/.installed

@@ -539,3 +539,48 @@ def settings_command() -> None:
         value = getattr(current, name)
         shown = "(set)" if name == "secret_key" and value else value
         click.echo(f"{variable} = {shown}\n    {help_text}")
+
+
+# -- the feedback loop -------------------------------------------------------------------
+
+
+@cli.command("simulate")
+@click.option("--rounds", "-r", type=int, default=10, show_default=True, help="Rounds of posting.")
+@click.option("--seeds", type=int, default=1, show_default=True, help="Worlds to average over.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The first world's seed.")
+@click.option("--episodes", type=int, default=20, show_default=True, help="Per market per round.")
+@click.option("--hooks", type=int, default=8, show_default=True, help="Hook types in play.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write JSON here.")
+def simulate_command(
+    rounds: int, seeds: int, seed: int, episodes: int, hooks: int, out: Path | None
+) -> None:
+    """Run the feedback loop against the sandbox audience; report regret against an oracle."""
+    from analytics.feedback import simulate
+    from analytics.feedback.model import FeedbackInputError
+
+    if seeds <= 0:
+        raise click.BadParameter("--seeds must be 1 or more")
+    setups = [
+        simulate.Setup(seed=s, rounds=rounds, episodes=episodes, hooks=hooks)
+        for s in range(seed, seed + seeds)
+    ]
+    runs = []
+    try:
+        for setup in setups:
+            setup.check()
+        steps = len(simulate.POLICIES) * rounds
+        with click.progressbar(length=steps * seeds, label="Simulating") as bar:
+            for i, setup in enumerate(setups):
+                runs.append(
+                    simulate.run(
+                        setup, progress=lambda done, _t, i=i: bar.update(i * steps + done - bar.pos)
+                    )
+                )
+    except FeedbackInputError as error:
+        raise click.BadParameter(str(error)) from None
+    summary = simulate.summarize(runs)
+    for line in simulate.report(summary):
+        click.echo(line)
+    if out:
+        out.write_text(json.dumps(summary, indent=2))
+        click.echo(f"Wrote {out}")

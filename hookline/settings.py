@@ -153,6 +153,11 @@ class Settings:
         "for the demo and for trying things out.",
     )
     sandbox_port: int = _setting(5001, "Port of the platform sandbox (on 127.0.0.1).")
+    collect_days: int = _setting(
+        30,
+        "Days after publication to keep collecting a post's metrics (hourly in the first 48 h, "
+        "then daily); 0 stops collection.",
+    )
     ffmpeg: str = _setting(
         "", "Path of the ffmpeg binary. Empty: the static build shipped by imageio-ffmpeg."
     )

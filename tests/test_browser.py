@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from hookline import migrate
@@ -24,24 +24,12 @@ from hookline.jobs import enqueue
 from hookline.models import Job, JobStatus, Role
 from hookline.storage import MediaStore
 
+from browserkit import CHROMIUM_ARGS, Tab, open_tab, screenshot
 from mediafixtures import ingest_media
-from testkit import PASSWORD, REPO, make_settings, row_counts, stored_objects, temp_files
+from testkit import PASSWORD, make_settings, row_counts, stored_objects, temp_files
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Turns each CSP violation into a console error, which the tests refuse.
-REPORT_CSP = """
-document.addEventListener("securitypolicyviolation", (e) =>
-  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));
-"""
 # Remembers each text the upload box showed, even across a page load.
 WATCH_UPLOAD = """
 () => {
@@ -94,26 +82,11 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@dataclass
-class Tab:
-    page: Page
-    problems: list[str] = field(default_factory=list)
-
-    def note(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.problems.append(f"{self.page.url}: {message.text}")
-
-
 @pytest.fixture
 def tab(browser: Browser, site: Site) -> Iterator[Tab]:
-    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    context.add_init_script(REPORT_CSP)
-    tab = Tab(context.new_page())
-    tab.page.on("console", tab.note)
-    tab.page.on("pageerror", lambda error: tab.problems.append(f"uncaught: {error}"))
+    tab = open_tab(browser, site.url)
     yield tab
-    context.close()
+    tab.page.context.close()
 
 
 def sign_in(page: Page, username: str = "publisher") -> None:
@@ -131,11 +104,6 @@ def throttle_uploads(page: Page, *, bytes_per_second: int) -> None:
     cdp.send(
         "Network.emulateNetworkConditions", {**conditions, "uploadThroughput": bytes_per_second}
     )
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_sign_in_through_the_form_shows_the_library(tab: Tab) -> None:

@@ -16,6 +16,7 @@ from hookline.clock import utcnow
 from hookline.jobs import enqueue
 from hookline.models import (
     Channel,
+    Character,
     Episode,
     Localization,
     LocalizedCut,
@@ -23,6 +24,7 @@ from hookline.models import (
     Publication,
     Role,
     Series,
+    SubtitleLine,
     User,
 )
 
@@ -42,11 +44,14 @@ def library(sqlite_db, users):
         session.add(episode)
         session.flush()
         localization = Localization(episode_id=episode.id, language="es")
-        session.add(localization)
+        character = Character(series_id=series.id, name="Lena")
+        session.add_all([localization, character])
         asset = MediaAsset(sha256="1" * 64, size_bytes=1, kind="video")
         channel = Channel(platform="youtube", name="Dramas ES", language="es", sandbox=True)
         session.add_all([asset, channel])
         session.flush()
+        line = SubtitleLine(localization_id=localization.id, position=1, start_s=0.0, end_s=1.0)
+        session.add(line)
         cut = LocalizedCut(localization_id=localization.id, kind="burned_in", asset_id=asset.id)
         session.add(cut)
         session.flush()
@@ -69,10 +74,15 @@ def library(sqlite_db, users):
             "job_id": job.id,
             "user_id": users["reviewer"],
             "localization_id": localization.id,
+            "character_id": character.id,
+            "line_id": line.id,
             "token_id": token.id,
             "channel_id": channel.id,
             "publication_id": publication.id,
             "sha256": "0" * 64,
+            "brief_id": 1,
+            "term_id": 1,
+            "fmt": "md",
         }
 
 

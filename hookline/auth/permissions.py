@@ -24,6 +24,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "publish.view": frozenset({ADMIN, PUBLISHER}),
     "publish.manage": frozenset({ADMIN, PUBLISHER}),
     "analytics.view": frozenset({ADMIN, ANALYST, PUBLISHER}),
+    # The production brief informs what gets made; analysts curate the tags behind it.
+    "feedback.view": frozenset({ADMIN, ANALYST, PUBLISHER}),
+    "feedback.edit": frozenset({ADMIN, ANALYST}),
     "users.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
     # Any signed-in user: their own account, tokens and the API description.

@@ -2,6 +2,7 @@
 
 from hookline.models.accounts import ApiToken, AuditEvent, Role, User
 from hookline.models.base import UTCDateTime, metadata
+from hookline.models.feedback import FeedbackBrief, FeedbackPick, FeedbackTerm, TermKind
 from hookline.models.jobs import FINISHED, Job, JobStatus, Lock
 from hookline.models.library import (
     AssetRole,
@@ -22,7 +23,13 @@ from hookline.models.localization import (
     StageOutput,
     SubtitleLine,
 )
-from hookline.models.metrics import MetricSnapshot, RetentionCurve
+from hookline.models.metrics import (
+    CollectionStatus,
+    MetricCollection,
+    MetricDay,
+    MetricSnapshot,
+    RetentionCurve,
+)
 from hookline.models.publishing import (
     Channel,
     ChannelStatus,
@@ -41,10 +48,14 @@ __all__ = [
     "Channel",
     "ChannelStatus",
     "Character",
+    "CollectionStatus",
     "CutKind",
     "Episode",
     "EpisodeAsset",
     "EpisodeStatus",
+    "FeedbackBrief",
+    "FeedbackPick",
+    "FeedbackTerm",
     "Gender",
     "Job",
     "JobStatus",
@@ -53,6 +64,8 @@ __all__ = [
     "LocalizedCut",
     "Lock",
     "MediaAsset",
+    "MetricCollection",
+    "MetricDay",
     "MetricSnapshot",
     "Publication",
     "PublicationAttempt",
@@ -64,6 +77,7 @@ __all__ = [
     "StageOutput",
     "SubtitleLine",
     "Term",
+    "TermKind",
     "Transcript",
     "TranscriptSegment",
     "TranscriptWord",

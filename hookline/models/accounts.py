@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from hookline.models.base import json_dict, json_list, timestamp
@@ -53,6 +54,7 @@ class AuditEvent(SQLModel, table=True):
     """Who changed what, when, with the values before and after."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = timestamp(index=True)
