@@ -172,6 +172,117 @@ def language_gaps(session: Session, filters: Filters) -> list[dict[str, Any]]:
     return gaps
 
 
+def drop_off_series(
+    curves: list[dict[str, Any]], typical: list[float] | None, duration_s: float | None
+) -> list[dict[str, Any]]:
+    """Per curve, the share of viewers lost at each step, its excess over the typical curve's,
+    and its significant drop-offs.
+
+    With the cut's length known (one episode), steps are in seconds and losses per second;
+    without it (curves of many lengths pooled) they are per 1% of the cut.
+    """
+    length = duration_s or float(retention.POINTS - 1)
+    moments = retention.grid(length)[:-1]
+
+    def rate(points: list[float]) -> np.ndarray:
+        if duration_s:
+            return retention.drop_per_second(points, duration_s)
+        return retention.hazard(points)
+
+    usual = rate(typical) if typical else None
+    series = []
+    for curve in curves:
+        lost = rate(curve["points"])
+        excess = np.clip(lost - usual, 0.0, None) if usual is not None else np.zeros_like(lost)
+        drops = (
+            retention.drop_offs(
+                curve["points"], typical, views=int(curve["views"] or 0), duration_s=length
+            )
+            if typical
+            else []
+        )
+        series.append(
+            {
+                **curve,
+                "x": [round(float(m), 3) for m in moments],
+                "lost": [round(float(v), 6) for v in lost],
+                "typical_lost": [round(float(v), 6) for v in usual] if usual is not None else None,
+                "excess": [round(float(v), 6) for v in excess],
+                "drops": [(d.second, d.until, d.excess) for d in drops],
+            }
+        )
+    return series
+
+
+SIMILAR_LENGTH = 0.25  # cuts within 25% of each other's length are "of similar length"
+PEERS = 10  # relative retention ranks a cut among this many earlier similar cuts
+
+
+def relative_retention(session: Session, filters: Filters) -> list[dict[str, Any]]:
+    """Each filtered publication's average percentage viewed, ranked among its peers.
+
+    The peers are the last ``PEERS`` earlier publications of other episodes on the same
+    platform and market whose cuts are of similar length (YouTube Studio's "typical
+    retention"). The percentile is the share of peers it beats; 50 is typical.
+    """
+    chosen = queries.latest_curves(session, filters)
+    if not chosen:
+        return []
+    pool: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    if filters.series_id or filters.episode_id:
+        everyone = queries.latest_curves(
+            session, Filters(platform=filters.platform, market=filters.market)
+        )
+    else:
+        everyone = chosen
+    for curve in everyone:
+        if curve["published_at"] is not None:
+            pool[(curve["platform"], curve["market"])].append(curve)
+    for group in pool.values():
+        group.sort(key=lambda c: c["published_at"], reverse=True)
+    rows = [rank_among_peers(curve, pool[(curve["platform"], curve["market"])]) for curve in chosen]
+    rows.sort(key=lambda r: (r["episode"], r["platform"], r["market"], r["publication_id"]))
+    return rows
+
+
+def rank_among_peers(curve: dict[str, Any], newest_first: list[dict[str, Any]]) -> dict[str, Any]:
+    length = curve["duration_s"] or 0.0
+    peers = []
+    for other in newest_first:
+        if len(peers) == PEERS:
+            break
+        if (
+            curve["published_at"] is not None
+            and other["published_at"] < curve["published_at"]
+            and other["episode_id"] != curve["episode_id"]
+            and abs((other["duration_s"] or 0.0) - length) <= SIMILAR_LENGTH * length
+        ):
+            peers.append(retention.average_viewed(other["points"]))
+    score = retention.average_viewed(curve["points"])
+    rank = retention.percentile(score, peers)
+    where = f"{curve['platform']} {curve['market']}"
+    if rank is None:
+        summary = f"no earlier episode of similar length on {where} to compare with yet"
+    else:
+        summary = (
+            f"holds viewers better than {rank:.0f}% of the last {len(peers)} "
+            f"similar-length episodes on {where}"
+        )
+    return {
+        "publication_id": curve["publication_id"],
+        "title": curve["title"],
+        "episode": curve["episode"],
+        "language": curve["language"],
+        "platform": curve["platform"],
+        "market": curve["market"],
+        "average_viewed": score,
+        "typical": float(np.median(peers)) if peers else None,
+        "percentile": rank,
+        "peers": len(peers),
+        "summary": summary,
+    }
+
+
 def funnel(session: Session, filters: Filters, *, end: date) -> list[dict[str, Any]]:
     """Views of each episode of a series and the share of episode 1's viewers that reach it."""
     rows = queries.kpis(session, filters, group="episode", end=end)

@@ -120,6 +120,22 @@ def retention(query: FiltersIn) -> Rows:
 
 @api.operation(
     "GET",
+    "/analytics/relative-retention",
+    summary=(
+        "Each publication's average percentage viewed, ranked among the last 10 similar-length "
+        "episodes on its platform and market"
+    ),
+    permission="analytics.view",
+    query=FiltersIn,
+    response=Rows,
+    tags=TAGS,
+)
+def relative_retention(query: FiltersIn) -> Rows:
+    return analysis.relative_retention(db_session(), query.filters())
+
+
+@api.operation(
+    "GET",
     "/analytics/drop-offs",
     summary="Drop-off moments tied to the line on screen, and language gaps",
     permission="analytics.view",

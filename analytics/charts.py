@@ -11,6 +11,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Applied when a figure is written out (``analytics.web.figure_json``): setting a template
 # on a Figure deep-copies and validates it, which costs more than the rest of a page.
 TEMPLATE = "plotly_white"
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
 def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
@@ -71,6 +72,63 @@ def retention(
         f"Retention by {by}",
         xaxis_title="% of the cut",
         yaxis={"title": "still watching", "tickformat": ".0%"},
+    )
+
+
+def drop_off(series: list[dict[str, Any]], by: str, *, per_second: bool) -> go.Figure:
+    """Viewers lost at each step, the typical loss dotted, the excess over it as bars and
+    significant drop-offs shaded; hover names the line viewers left on, a click opens it."""
+    fig = go.Figure()
+    unit = "per second" if per_second else "per 1% of the cut"
+    where = "second %{x:.1f}" if per_second else "%{x}%"
+    if series and series[0]["typical_lost"] is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=series[0]["x"],
+                y=series[0]["typical_lost"],
+                name="typical",
+                line={"dash": "dot", "color": "#999"},
+                hovertemplate=f"{where}: typically %{{y:.1%}} lost<extra></extra>",
+            )
+        )
+    for n, curve in enumerate(series):
+        color = COLORS[n % len(COLORS)]
+        name = str(curve.get(by))
+        hover = curve.get("drop_hover") or [""] * len(curve["x"])
+        links = curve.get("drop_links") or [""] * len(curve["x"])
+        customdata = [[link, text] for link, text in zip(links, hover, strict=True)]
+        fig.add_trace(
+            go.Bar(
+                x=curve["x"],
+                y=curve["excess"],
+                name=f"{name}: above typical",
+                legendgroup=name,
+                marker={"color": color, "opacity": 0.45},
+                customdata=customdata,
+                hovertemplate=f"{where}: %{{y:.1%}} more than typical<br>%{{customdata[1]}}"
+                "<extra>%{fullData.name}</extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=curve["x"],
+                y=curve["lost"],
+                name=name,
+                legendgroup=name,
+                line={"color": color},
+                customdata=customdata,
+                hovertemplate=f"{where}: %{{y:.1%}} of those left lost<br>%{{customdata[1]}}"
+                "<extra>%{fullData.name}</extra>",
+            )
+        )
+        for start, until, _excess in curve["drops"]:
+            fig.add_vrect(x0=start, x1=until, fillcolor="#d62728", opacity=0.12, line_width=0)
+    return _layout(
+        fig,
+        f"Drop-off {unit} by {by} (shaded: significant drop-offs)",
+        barmode="overlay",
+        xaxis_title="second of the cut" if per_second else "% of the cut",
+        yaxis={"title": f"viewers lost {unit}", "tickformat": ".0%"},
     )
 
 

@@ -69,6 +69,38 @@ def hazard(curve: Sequence[float]) -> np.ndarray:
     return np.clip(np.nan_to_num(h, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
 
 
+def drop_per_second(curve: Sequence[float], duration_s: float) -> np.ndarray:
+    """The share of remaining views lost per second over each of the 100 steps.
+
+    A step lasting ``dt`` seconds that keeps ``1 - h`` of its views keeps ``(1 - h)**(1/dt)``
+    of them each second, so curves of different lengths compare second for second.
+    """
+    step = max(duration_s, 1e-9) / (POINTS - 1)
+    return 1.0 - np.power(1.0 - hazard(curve), 1.0 / step)
+
+
+def average_viewed(curve: Sequence[float]) -> float:
+    """The average share of the cut a view watched: the area under the curve (trapezoids).
+
+    Looping can lift a curve above 1; the area counts it, as platforms' average percentage
+    viewed does.
+    """
+    r = np.asarray(curve, float)
+    if len(r) < 2:
+        return 0.0
+    return float(((r[:-1] + r[1:]) / 2).mean())
+
+
+def percentile(score: float, others: Sequence[float]) -> float | None:
+    """Where ``score`` ranks among ``others`` (0-100; ties count half); None with no others."""
+    if not len(others):
+        return None
+    values = np.asarray(others, float)
+    tied = np.isclose(values, score)
+    below = float(((values < score) & ~tied).sum()) + 0.5 * float(tied.sum())
+    return 100.0 * below / len(values)
+
+
 def weighted_mean(curves: Sequence[Sequence[float]], weights: Sequence[float]) -> list[float]:
     """The views-weighted average of curves on the same grid."""
     w = np.asarray(weights, float)

@@ -167,36 +167,48 @@ def retention_page() -> Any:
     if by not in ("language", "platform"):
         raise InvalidInput("by= is language or platform.")
     curves, typical = queries.retention_with_typical(session, filters, by=(by,))
-    if filters.episode_id:
-        attach_lines(session, filters.episode_id, curves, by)
-    figure = figure_json(charts.retention(curves, by, typical))
+    duration = _episode_duration(session, filters.episode_id) if filters.episode_id else None
+    if filters.episode_id and duration:
+        attach_lines(session, filters.episode_id, curves, by, duration)
+    drops = analysis.drop_off_series(curves, typical, duration)
+    figures = {
+        "retention": figure_json(charts.retention(curves, by, typical)),
+        "drop-off": figure_json(charts.drop_off(drops, by, per_second=bool(duration))),
+    }
     rows = [
         {by: c[by], "views": c["views"], "curves": c["curves"], **_points(c["points"])}
         for c in curves
     ]
-    return page("analytics/retention.html", {"curves": rows}, figures={"retention": figure}, by=by)
+    # Ranking against similar episodes reads every curve of the market: only for a choice.
+    ranked = filters.episode_id or filters.series_id
+    relative = analysis.relative_retention(session, filters) if ranked else []
+    tables = {"curves": rows, "relative_retention": relative}
+    return page("analytics/retention.html", tables, figures=figures, by=by, ranked=ranked)
 
 
 def _points(points: list[float]) -> dict[str, float]:
     return {f"p{i}": round(v, 4) for i, v in enumerate(points)}
 
 
-def attach_lines(session: Any, episode_id: int, curves: list[dict[str, Any]], by: str) -> None:
-    """Give each curve point the line on screen there, and a link to it in the review page."""
+def attach_lines(
+    session: Any, episode_id: int, curves: list[dict[str, Any]], by: str, duration: float
+) -> None:
+    """Give each curve point the line on screen there and each step the line viewers left
+    on (a moment before), with links that open that line in the review page."""
     from sqlmodel import select
 
-    from analytics.retention import line_at
-    from hookline.models import Localization, MediaAsset, SubtitleLine
+    from analytics.retention import POINTS, line_at
+    from hookline.models import Localization, SubtitleLine
 
     localizations = {
         loc.language: loc
         for loc in session.exec(select(Localization).where(Localization.episode_id == episode_id))
     }
-    duration = _episode_duration(session, episode_id, MediaAsset)
+    step = duration / (POINTS - 1)
     for curve in curves:
         loc = localizations.get(curve.get(by)) if by == "language" else None
         loc = loc or next((v for v in localizations.values() if v.is_source), None)
-        if loc is None or not duration:
+        if loc is None:
             continue
         lines = list(
             session.exec(
@@ -206,27 +218,34 @@ def attach_lines(session: Any, episode_id: int, curves: list[dict[str, Any]], by
             )
         )
         spans = [(line.start_s, line.end_s) for line in lines]
-        hover, links = [], []
-        for i in range(101):
-            index = line_at(spans, duration * i / 100, lag=0.0)
-            line = lines[index] if index >= 0 else None
-            hover.append(f"{line.text or line.source_text}" if line else "(no line on screen)")
-            links.append(f"/localizations/{loc.id}#line-{line.position}" if line else "")
-        curve["hover"], curve["links"] = hover, links
+        at = [line_at(spans, step * i, lag=0.0) for i in range(POINTS)]
+        left_on = [line_at(spans, step * (i + 0.5)) for i in range(POINTS - 1)]
+        points = [_described_line(lines[i] if i >= 0 else None) for i in at]
+        steps = [_described_line(lines[i] if i >= 0 else None) for i in left_on]
+        curve["hover"], curve["links"] = [p[0] for p in points], [p[1] for p in points]
+        curve["drop_hover"], curve["drop_links"] = [p[0] for p in steps], [p[1] for p in steps]
 
 
-def _episode_duration(session: Any, episode_id: int, media_asset: Any) -> float:
+def _described_line(line: Any) -> tuple[str, str]:
+    """What the hover says about a line on screen, and the link that opens it in review."""
+    if line is None:
+        return "(no line on screen)", ""
+    link = f"/localizations/{line.localization_id}?t={line.start_s:.2f}#line-{line.position}"
+    return line.text or line.source_text, link
+
+
+def _episode_duration(session: Any, episode_id: int) -> float | None:
     from sqlmodel import select
 
-    from hookline.models import Localization, LocalizedCut
+    from hookline.models import Localization, LocalizedCut, MediaAsset
 
     row = session.exec(
-        select(media_asset.duration_s)
-        .join(LocalizedCut, LocalizedCut.asset_id == media_asset.id)
+        select(MediaAsset.duration_s)
+        .join(LocalizedCut, LocalizedCut.asset_id == MediaAsset.id)
         .join(Localization, Localization.id == LocalizedCut.localization_id)
         .where(Localization.episode_id == episode_id)
     ).first()
-    return float(row or 0.0)
+    return float(row) if row else None
 
 
 @bp.get("/drop-offs")

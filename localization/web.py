@@ -90,8 +90,8 @@ def waveform(localization_id: int) -> Any:
             )
         ).first()
     asset = dub or master
-    if asset is None:
-        raise NotFound("This episode has no audio to draw yet.")
+    if asset is None:  # nothing to draw: the page still shows the line boundaries
+        return jsonify(audio=None, peaks=[], duration_s=None, message="No audio to draw yet.")
     peaks = review.waveform(session, services().store, asset, episode_id=episode.id)
     session.commit()
     duration = asset.duration_s or (master.duration_s if master else None)

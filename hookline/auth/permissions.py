@@ -19,7 +19,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "jobs.view": EVERYONE,
     "jobs.manage": frozenset({ADMIN, REVIEWER, PUBLISHER}),
     "localize.start": frozenset({ADMIN, REVIEWER, PUBLISHER}),
-    "review.view": frozenset({ADMIN, REVIEWER}),
+    # Analysts read the lines their drop-offs point at; only reviewers change them.
+    "review.view": frozenset({ADMIN, REVIEWER, ANALYST}),
     "review.edit": frozenset({ADMIN, REVIEWER}),
     "publish.view": frozenset({ADMIN, PUBLISHER}),
     "publish.manage": frozenset({ADMIN, PUBLISHER}),

@@ -91,6 +91,13 @@
     if (history) history.addEventListener("click", () => showHistory(row));
   }
 
+  // A link to one line (#line-N, from the analytics drop-offs) opens with that line chosen.
+  const linked = rows.find((row) => `#${row.id}` === location.hash);
+  if (linked) {
+    select(linked, false);
+    linked.scrollIntoView({ block: "center" });
+  }
+
   // Switching audio, language or subtitles keeps the playback position.
   const audioSwitch = root.querySelector("[data-audio-switch]");
   if (audioSwitch && video) {

@@ -59,3 +59,26 @@ def test_hazard_never_counts_a_loop_as_a_loss():
         0.0,
         1 - 0.5 / 0.95,
     ]
+
+
+def test_drop_per_second_is_the_same_rate_at_any_length():
+    for duration in (20.0, 90.0):
+        t = retention.grid(duration)
+        curve = np.exp(-0.02 * t)  # loses 1 - e^-0.02 of those left every second
+        rate = retention.drop_per_second(curve, duration)
+        assert len(rate) == 100
+        np.testing.assert_allclose(rate, 1 - np.exp(-0.02), rtol=1e-9)
+
+
+def test_average_viewed_is_the_area_under_the_curve():
+    assert retention.average_viewed(np.linspace(1, 0, 101)) == 0.5
+    assert retention.average_viewed([1.0] * 101) == 1.0
+    looping = retention.average_viewed([1.2] * 101)
+    assert looping > 1.0  # a replayed cut is watched more than once over, as platforms count
+
+
+def test_percentile_ranks_among_peers_with_ties_counted_half():
+    assert retention.percentile(0.5, []) is None
+    assert retention.percentile(0.9, [0.1, 0.2, 0.3, 0.4]) == 100.0
+    assert retention.percentile(0.0, [0.1, 0.2]) == 0.0
+    assert retention.percentile(0.3, [0.1, 0.3, 0.5, 0.7]) == 37.5
