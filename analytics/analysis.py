@@ -27,7 +27,7 @@ def clock(second: float) -> str:
     return f"{int(second // 60)}:{int(second % 60):02d}"
 
 
-def _lines(session: Session, localization_ids: Iterable[int]) -> dict[int, list[SubtitleLine]]:
+def lines_of(session: Session, localization_ids: Iterable[int]) -> dict[int, list[SubtitleLine]]:
     ids = sorted(set(localization_ids))
     found: dict[int, list[SubtitleLine]] = defaultdict(list)
     if not ids:
@@ -77,9 +77,9 @@ def drop_off_list(session: Session, filters: Filters) -> list[dict[str, Any]]:
     every = queries.latest_curves(session, Filters(platform=filters.platform))
     typical = baselines(every)
     chosen = queries.latest_curves(session, filters)
-    lines = _lines(session, [c["localization_id"] for c in chosen])
+    lines = lines_of(session, [c["localization_id"] for c in chosen])
     sources = _sources(session, [c["episode_id"] for c in chosen])
-    source_lines = _lines(session, sources.values())
+    source_lines = lines_of(session, sources.values())
     found = []
     for curve in chosen:
         base = typical.get(curve["platform"])
@@ -140,9 +140,9 @@ def language_gaps(session: Session, filters: Filters) -> list[dict[str, Any]]:
     groups: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for curve in curves:
         groups[(curve["episode_id"], curve["platform"])].append(curve)
-    lines = _lines(session, [c["localization_id"] for c in curves])
+    lines = lines_of(session, [c["localization_id"] for c in curves])
     sources = _sources(session, [c["episode_id"] for c in curves])
-    source_lines = _lines(session, sources.values())
+    source_lines = lines_of(session, sources.values())
     gaps = []
     for group in groups.values():
         languages = sorted({c["language"] for c in group})

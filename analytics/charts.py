@@ -11,14 +11,17 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Applied when a figure is written out (``analytics.web.figure_json``): setting a template
 # on a Figure deep-copies and validates it, which costs more than the rest of a page.
 TEMPLATE = "plotly_white"
+MAX_SHADED = 12
+MARGIN = {"l": 50, "r": 20, "t": 50, "b": 40}
+HEIGHT = 360
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
 def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
     fig.update_layout(
         title=title,
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        height=360,
+        margin=MARGIN,
+        height=HEIGHT,
         **kw,
     )
     return fig
@@ -45,91 +48,133 @@ def top_episodes(rows: list[dict[str, Any]]) -> go.Figure:
 
 def retention(
     curves: list[dict[str, Any]], by: str, typical: list[float] | None = None
-) -> go.Figure:
-    """Curves over % of the cut; each point's hover names the line on screen, a click opens it."""
-    fig = go.Figure()
+) -> dict[str, Any]:
+    """Curves over % of the cut; each point's hover names the line on screen, a click opens it.
+
+    Plotly's JSON built directly, as :func:`drop_off` is (many curves, 101 points each).
+    """
     xs = list(range(101))
+    traces: list[dict[str, Any]] = []
     if typical:
-        fig.add_trace(
-            go.Scatter(x=xs, y=typical, name="typical", line={"dash": "dot", "color": "#999"})
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": typical,
+                "name": "typical",
+                "line": {"dash": "dot", "color": "#999"},
+            }
         )
     for curve in curves:
         hover = curve.get("hover") or [""] * 101
         links = curve.get("links") or [""] * 101
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=curve["points"],
-                name=str(curve.get(by)),
-                customdata=[[link, text] for link, text in zip(links, hover, strict=True)],
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": curve["points"],
+                "name": str(curve.get(by)),
+                "customdata": [[link, text] for link, text in zip(links, hover, strict=True)],
+                "hovertemplate": (
                     "%{x}%: %{y:.1%} watching<br>%{customdata[1]}<extra>%{fullData.name}</extra>"
                 ),
-            )
+            }
         )
-    return _layout(
-        fig,
-        f"Retention by {by}",
-        xaxis_title="% of the cut",
-        yaxis={"title": "still watching", "tickformat": ".0%"},
-    )
+    layout = {
+        "title": {"text": f"Retention by {by}"},
+        "margin": MARGIN,
+        "height": HEIGHT,
+        "xaxis": {"title": {"text": "% of the cut"}},
+        "yaxis": {"title": {"text": "still watching"}, "tickformat": ".0%"},
+    }
+    return {"data": traces, "layout": layout}
 
 
-def drop_off(series: list[dict[str, Any]], by: str, *, per_second: bool) -> go.Figure:
+def drop_off(series: list[dict[str, Any]], by: str, *, per_second: bool) -> dict[str, Any]:
     """Viewers lost at each step, the typical loss dotted, the excess over it as bars and
-    significant drop-offs shaded; hover names the line viewers left on, a click opens it."""
-    fig = go.Figure()
+    significant drop-offs shaded; hover names the line viewers left on, a click opens it.
+
+    Built as Plotly's JSON directly: an episode overlaid by many languages is hundreds of
+    traces of 100 points, and validating them through ``go`` objects costs more than the
+    page's queries.
+    """
     unit = "per second" if per_second else "per 1% of the cut"
     where = "second %{x:.1f}" if per_second else "%{x}%"
+    traces: list[dict[str, Any]] = []
     if series and series[0]["typical_lost"] is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=series[0]["x"],
-                y=series[0]["typical_lost"],
-                name="typical",
-                line={"dash": "dot", "color": "#999"},
-                hovertemplate=f"{where}: typically %{{y:.1%}} lost<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": series[0]["x"],
+                "y": series[0]["typical_lost"],
+                "name": "typical",
+                "line": {"dash": "dot", "color": "#999"},
+                "hovertemplate": f"{where}: typically %{{y:.1%}} lost<extra></extra>",
+            }
         )
+    drops: list[tuple[float, float, float]] = []
     for n, curve in enumerate(series):
         color = COLORS[n % len(COLORS)]
         name = str(curve.get(by))
         hover = curve.get("drop_hover") or [""] * len(curve["x"])
         links = curve.get("drop_links") or [""] * len(curve["x"])
         customdata = [[link, text] for link, text in zip(links, hover, strict=True)]
-        fig.add_trace(
-            go.Bar(
-                x=curve["x"],
-                y=curve["excess"],
-                name=f"{name}: above typical",
-                legendgroup=name,
-                marker={"color": color, "opacity": 0.45},
-                customdata=customdata,
-                hovertemplate=f"{where}: %{{y:.1%}} more than typical<br>%{{customdata[1]}}"
+        traces.append(
+            {
+                "type": "bar",
+                "x": curve["x"],
+                "y": curve["excess"],
+                "name": f"{name}: above typical",
+                "legendgroup": name,
+                "marker": {"color": color, "opacity": 0.45},
+                "customdata": customdata,
+                "hovertemplate": f"{where}: %{{y:.1%}} more than typical<br>%{{customdata[1]}}"
                 "<extra>%{fullData.name}</extra>",
-            )
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=curve["x"],
-                y=curve["lost"],
-                name=name,
-                legendgroup=name,
-                line={"color": color},
-                customdata=customdata,
-                hovertemplate=f"{where}: %{{y:.1%}} of those left lost<br>%{{customdata[1]}}"
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": curve["x"],
+                "y": curve["lost"],
+                "name": name,
+                "legendgroup": name,
+                "line": {"color": color},
+                "customdata": customdata,
+                "hovertemplate": f"{where}: %{{y:.1%}} of those left lost<br>%{{customdata[1]}}"
                 "<extra>%{fullData.name}</extra>",
-            )
+            }
         )
-        for start, until, _excess in curve["drops"]:
-            fig.add_vrect(x0=start, x1=until, fillcolor="#d62728", opacity=0.12, line_width=0)
-    return _layout(
-        fig,
-        f"Drop-off {unit} by {by} (shaded: significant drop-offs)",
-        barmode="overlay",
-        xaxis_title="second of the cut" if per_second else "% of the cut",
-        yaxis={"title": f"viewers lost {unit}", "tickformat": ".0%"},
-    )
+        drops.extend(curve["drops"])
+    # The largest drop-offs shaded (a noisy curve can have dozens; the list page has them all).
+    drops.sort(key=lambda d: -d[2])
+    shaded = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": start,
+            "x1": until,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": "#d62728",
+            "opacity": 0.12,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for start, until, _excess in drops[:MAX_SHADED]
+    ]
+    layout = {
+        "title": {"text": f"Drop-off {unit} by {by} (shaded: significant drop-offs)"},
+        "margin": MARGIN,
+        "height": HEIGHT,
+        "barmode": "overlay",
+        "shapes": shaded,
+        "xaxis": {"title": {"text": "second of the cut" if per_second else "% of the cut"}},
+        "yaxis": {"title": {"text": f"viewers lost {unit}"}, "tickformat": ".0%"},
+    }
+    return {"data": traces, "layout": layout}
 
 
 def funnel(rows: list[dict[str, Any]]) -> go.Figure:

@@ -72,8 +72,9 @@ def parse_filters(args: Any) -> Filters:
 
 
 def figure_json(fig: Any) -> Markup:
-    """A figure, in the charts' template, as JSON safe inside <script type="application/json">."""
-    figure = fig.to_plotly_json()
+    """A figure (a ``go.Figure`` or Plotly's JSON as a dict), in the charts' template, as JSON
+    safe inside <script type="application/json">."""
+    figure = fig if isinstance(fig, dict) else fig.to_plotly_json()
     figure["layout"].setdefault("template", template_json())
     text = plotly.io.to_json(figure, validate=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -198,25 +199,24 @@ def attach_lines(
     from sqlmodel import select
 
     from analytics.retention import POINTS, line_at
-    from hookline.models import Localization, SubtitleLine
+    from hookline.models import Localization
 
     localizations = {
         loc.language: loc
         for loc in session.exec(select(Localization).where(Localization.episode_id == episode_id))
     }
+    source = next((v for v in localizations.values() if v.is_source), None)
+    chosen = {
+        id(curve): (localizations.get(curve.get(by)) if by == "language" else None) or source
+        for curve in curves
+    }
+    lines_by_loc = analysis.lines_of(session, [loc.id for loc in chosen.values() if loc])
     step = duration / (POINTS - 1)
     for curve in curves:
-        loc = localizations.get(curve.get(by)) if by == "language" else None
-        loc = loc or next((v for v in localizations.values() if v.is_source), None)
+        loc = chosen[id(curve)]
         if loc is None:
             continue
-        lines = list(
-            session.exec(
-                select(SubtitleLine)
-                .where(SubtitleLine.localization_id == loc.id)
-                .order_by(SubtitleLine.position)
-            )
-        )
+        lines = lines_by_loc.get(loc.id, [])
         spans = [(line.start_s, line.end_s) for line in lines]
         at = [line_at(spans, step * i, lag=0.0) for i in range(POINTS)]
         left_on = [line_at(spans, step * (i + 0.5)) for i in range(POINTS - 1)]

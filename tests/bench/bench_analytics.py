@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import insert
+from sqlmodel import col, select
 
 from analytics import store
 from hookline import migrate
@@ -313,6 +314,11 @@ def bench_analytics(backend: str, request: pytest.FixtureRequest, tmp_path: Path
     )
     overview = page_times(client, f"/analytics/?{period}")
     retention = page_times(client, "/analytics/retention?by=platform")
+    # One episode chosen: lines under the cursor, per-second drop-off, relative retention
+    # (which ranks the episode's cuts against every curve of their markets).
+    with db.session() as session:
+        episode_id = session.exec(select(Episode.id).order_by(col(Episode.id).desc())).first()
+    one_episode = page_times(client, f"/analytics/retention?episode={episode_id}")
     result = {
         "backend": backend,
         "publications": len(ids),
@@ -325,6 +331,8 @@ def bench_analytics(backend: str, request: pytest.FixtureRequest, tmp_path: Path
         "overview_median_ms": round(statistics.median(overview), 1),
         "retention_p95_ms": round(p95(retention), 1),
         "retention_median_ms": round(statistics.median(retention), 1),
+        "retention_episode_p95_ms": round(p95(one_episode), 1),
+        "retention_episode_median_ms": round(statistics.median(one_episode), 1),
     }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "analytics.json"
