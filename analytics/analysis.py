@@ -246,6 +246,7 @@ def relative_retention(session: Session, filters: Filters) -> list[dict[str, Any
 
 
 def rank_among_peers(curve: dict[str, Any], newest_first: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rank one curve among its peers, picked from its market's curves, newest first."""
     length = curve["duration_s"] or 0.0
     peers = []
     for other in newest_first:
