@@ -32,21 +32,9 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from hookline.models import MetricDay, MetricSnapshot, RetentionCurve
+from publisher.platforms.insights import METRICS
 
-SNAPSHOT_FIELDS = (
-    "views",
-    "reach",
-    "watch_time_s",
-    "avg_view_duration_s",
-    "avg_percent_viewed",
-    "completion_rate",
-    "hook_rate",
-    "likes",
-    "comments",
-    "shares",
-    "saves",
-    "follows",
-)
+SNAPSHOT_FIELDS = METRICS  # a snapshot keeps every metric of the one schema
 DAY_FIELDS = tuple(c for c in SNAPSHOT_FIELDS if c != "avg_view_duration_s")
 
 Bind = Session | Connection
