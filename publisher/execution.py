@@ -124,9 +124,12 @@ def _handle(
             current = _current_tokens(run, channel)
             try:
                 channels.refresh(session, channel, run.settings, client, current, now=run.clock())
+                refused = False
             except ChannelNeedsReconnect:
-                _hold(run, channel)
-            session.commit()
+                refused = True
+            session.commit()  # the rotated tokens, or the channel marked for reconnecting
+        if refused:
+            _hold(run, channel)  # after the commit: SQLite allows one transaction per thread
         return True
     if error.kind == "expired_session":
         _update(run, phase="new", upload_state={}, note="the upload session expired; starting over")
@@ -255,16 +258,20 @@ STEPS = {
 
 
 def _tokens(run: Run, client: PlatformClient) -> Tokens:
+    fresh: Tokens | None = None
     with run.db.session() as session:
         channel = session.get_one(Channel, _channel_id(run))
-        if channel.status == ChannelStatus.RECONNECT_NEEDED:
-            _hold(run, channel)
-        try:
-            fresh = channels.fresh_tokens(session, channel, run.settings, client, now=run.clock())
-        except ChannelNeedsReconnect:
-            _hold(run, channel)
-        session.commit()
-        return fresh
+        if channel.status != ChannelStatus.RECONNECT_NEEDED:
+            try:
+                fresh = channels.fresh_tokens(
+                    session, channel, run.settings, client, now=run.clock()
+                )
+            except ChannelNeedsReconnect:
+                fresh = None
+        session.commit()  # rotated tokens, or the channel marked for reconnecting
+    if fresh is None:
+        _hold(run, channel)  # after the commit: SQLite allows one transaction per thread
+    return fresh
 
 
 def _current_tokens(run: Run, channel: Channel) -> Tokens:
@@ -290,28 +297,34 @@ class Held(Exception):
 
 
 def _check_quotas(run: Run, client: PlatformClient, meta: PostMeta) -> None:
+    channel_id = _channel_id(run)
     with run.db.session() as session:
-        for quota in client.quotas(meta):
-            reopens = quota_room(session, _channel_id(run), quota, now=run.clock())
-            if reopens is not None:
-                _defer(
-                    run,
-                    PlatformError(
-                        client.name,
-                        f"{quota.bucket} is used up ({quota.limit} per "
-                        f"{quota.window.replace('_', ' ')})",
-                        kind="quota",
-                        retry_after=(reopens - run.clock()).total_seconds(),
-                    ),
-                )
+        full = [
+            (quota, reopens)
+            for quota in client.quotas(meta)
+            if (reopens := quota_room(session, channel_id, quota, now=run.clock())) is not None
+        ]
+    # Deferring writes: only once the reading session is closed (one transaction per thread).
+    if full:
+        quota, reopens = full[0]
+        _defer(
+            run,
+            PlatformError(
+                client.name,
+                f"{quota.bucket} is used up ({quota.limit} per {quota.window.replace('_', ' ')})",
+                kind="quota",
+                retry_after=(reopens - run.clock()).total_seconds(),
+            ),
+        )
 
 
 def _spend_quotas(run: Run, client: PlatformClient, meta: PostMeta) -> None:
+    channel_id = _channel_id(run)
     with run.db.transaction() as session:
         for quota in client.quotas(meta):
             session.add(
                 QuotaSpend(
-                    channel_id=_channel_id(run),
+                    channel_id=channel_id,
                     bucket=quota.bucket,
                     cost=quota.cost,
                     at=run.clock(),

@@ -32,6 +32,7 @@ from hookline.models import (
     Publication,
     PublicationAttempt,
     PublicationStatus,
+    QuotaSpend,
 )
 from hookline.settings import Settings
 from publisher import channels, scheduling
@@ -249,6 +250,28 @@ def test_a_post_whose_answer_is_lost_is_found_not_posted_again(
     assert publication.status == PublicationStatus.PUBLISHED, publication.error_message
     assert len(studio.posts(publication.id)) == 1
     assert studio.sandbox.ledger.duplicates() == {}
+
+
+def test_a_post_with_captions_checks_and_spends_every_quota_it_needs(
+    studio: Studio, short_video: Media
+):
+    """YouTube spends two quotas when a post carries captions (the upload and the caption
+    units); checking both reads the database twice in one step, on SQLite too."""
+    channel_id = studio.channel("youtube")
+    srt = "1\n00:00:00,500 --> 00:00:02,000\nFirma aquí, sin leer.\n"
+    publication_id = studio.schedule(studio.cut(short_video.path, subtitles=srt), channel_id)
+
+    published = studio.run(publication_id)
+
+    assert published.status == PublicationStatus.PUBLISHED, published.error_message
+    with studio.db.session() as session:
+        spent = session.exec(
+            select(QuotaSpend.bucket).where(QuotaSpend.publication_id == publication_id)
+        ).all()
+    assert sorted(spent) == ["units", "videos.insert"]
+    [post] = studio.posts(publication_id)
+    tracks = [t for t in studio.sandbox.platforms["youtube"].tracks if t.video_id == post.remote_id]
+    assert [t.language for t in tracks] == ["es"]
 
 
 def test_a_refused_refresh_holds_the_channel_until_it_is_reconnected(

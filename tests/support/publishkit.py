@@ -54,8 +54,12 @@ def approved_cut(
     language: str = "es",
     status: str = LocalizationStatus.APPROVED,
     kind: str = CutKind.BURNED_IN,
+    subtitles: str | None = None,
 ) -> LocalizedCut:
-    """Make ``video`` the ``language`` cut of episode ``episode``; approved unless told."""
+    """Make ``video`` the ``language`` cut of episode ``episode``; approved unless told.
+
+    ``subtitles`` (SRT text) become the localization's SRT cut: the captions a post carries.
+    """
     series = session.exec(select(Series).where(Series.title == SERIES)).first()
     if series is None:
         series = Series(title=SERIES, slug="the-contract-bride", source_language="en")
@@ -76,6 +80,17 @@ def approved_cut(
     )
     cut = LocalizedCut(localization_id=localization.id, kind=kind, asset_id=asset.id)
     session.add(cut)
+    if subtitles is not None:
+        srt = video.with_suffix(f".{language}.srt")
+        srt.write_text(subtitles, encoding="utf-8")
+        track = store_output(
+            session, MediaStore(settings.media_root), srt, kind="subtitle", name=srt.name
+        )
+        session.add(
+            LocalizedCut(
+                localization_id=localization.id, kind=CutKind.SUBTITLES_SRT, asset_id=track.id
+            )
+        )
     session.flush()
     return cut
 
