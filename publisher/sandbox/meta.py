@@ -30,6 +30,7 @@ import secrets
 import struct
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ DAY_S = 86400.0
 SHORT_USER_TOKEN_S = 3600.0  # what a code buys; fb_exchange_token makes it long-lived
 LONG_TOKEN_S = 60 * DAY_S
 USAGE_OWNER = "sandbox-business"  # the key of X-Business-Use-Case-Usage
+# Probing an uploaded file runs beside the uploads, not inside the answer to the last byte.
+JUDGES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox-transcoder")
 
 
 def graph_id() -> str:
@@ -122,7 +125,13 @@ class RuploadSession:
     file_size: int | None = None
     received: int = 0
     done_at: float | None = None  # when the last byte arrived
-    verdict: str | None = None  # why the platform's transcoder refuses the file
+    # The transcoder's judgement, made after the last byte is acknowledged, as Meta's is.
+    judging: Future[str | None] | None = None
+
+    @property
+    def verdict(self) -> str | None:
+        """Why the platform's transcoder refuses the file (waits for its judgement)."""
+        return self.judging.result() if self.judging is not None else None
 
 
 # -- the emulator base ----------------------------------------------------------------------
@@ -363,7 +372,8 @@ class GraphEmulator(Platform):
             self.uploads.write(session.key, offset, data)
             session.file_size, session.received = size, offset + len(data)
             if session.received == size:
-                session.verdict = self.judge(probe_video(self.uploads.path(session.key)), size)
+                path = self.uploads.path(session.key)
+                session.judging = JUDGES.submit(lambda: self.judge(probe_video(path), size))
                 session.done_at = self.clock()
         return Response(200, {"success": True, "message": "Upload successful."})
 
