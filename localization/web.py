@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import col, select
 
 from hookline.auth import requires
-from hookline.errors import HooklineError, NotFound
+from hookline.errors import NotFound
 from hookline.models import CutKind, Episode, Localization, LocalizedCut, MediaAsset, Series
-from hookline.web.context import db_session, services
+from hookline.web.context import db_session, form_change, services
 from localization import bible, review, status, workflow
 from localization.editing import MAX_LINE_CHARS
 from localization.segmentation import Cue
@@ -103,14 +103,9 @@ def waveform(localization_id: int) -> Any:
 @requires("review.edit")
 def redub(localization_id: int) -> Any:
     session = db_session()
-    try:
+    with form_change(session) as change:
         job = workflow.redub(session, localization_id, actor=current_user.user)
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(f"Re-dubbing the changed lines (job {job.id}).", "success")
+        change.message = f"Re-dubbing the changed lines (job {job.id})."
     return redirect(url_for("localization.detail", localization_id=localization_id))
 
 
@@ -120,7 +115,7 @@ def save_term(localization_id: int) -> Any:
     session = db_session()
     page = review.page(session, localization_id, services().settings.subtitle_profile)
     language = page.view.localization.language
-    try:
+    with form_change(session) as change:
         bible.save_term(
             session,
             page.view.series.id,
@@ -130,12 +125,7 @@ def save_term(localization_id: int) -> Any:
             translations={language: request.form.get("translation", "")},
             actor=current_user.user,
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash("Saved to the series bible; re-dub to apply it.", "success")
+        change.message = "Saved to the series bible; re-dub to apply it."
     return redirect(url_for("localization.detail", localization_id=localization_id) + "#bible")
 
 
@@ -146,7 +136,7 @@ def save_character(localization_id: int, character_id: int) -> Any:
     loc = session.get(Localization, localization_id)
     if loc is None:
         raise NotFound(f"No localization {localization_id}.")
-    try:
+    with form_change(session) as change:
         bible.save_character(
             session,
             character_id,
@@ -156,12 +146,7 @@ def save_character(localization_id: int, character_id: int) -> Any:
             voice=request.form.get("voice") or None,
             actor=current_user.user,
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash("Saved to the series bible; re-dub to apply it.", "success")
+        change.message = "Saved to the series bible; re-dub to apply it."
     return redirect(url_for("localization.detail", localization_id=localization_id) + "#bible")
 
 
@@ -169,7 +154,7 @@ def save_character(localization_id: int, character_id: int) -> Any:
 @requires("localize.start")
 def start(episode_id: int) -> Any:
     session = db_session()
-    try:
+    with form_change(session) as change:
         started = workflow.start(
             session,
             services().settings,
@@ -179,15 +164,8 @@ def start(episode_id: int) -> Any:
             burn=request.form.get("burn") == "on",
             actor=current_user.user,
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(
-            f"Localizing into {', '.join(started.languages[1:])}: {len(started.jobs)} jobs queued.",
-            "success",
-        )
+        languages = ", ".join(started.languages[1:])
+        change.message = f"Localizing into {languages}: {len(started.jobs)} jobs queued."
     return redirect(url_for("library.episode_page", episode_id=episode_id))
 
 
@@ -195,19 +173,14 @@ def start(episode_id: int) -> Any:
 @requires("review.edit")
 def approve(localization_id: int) -> Any:
     session = db_session()
-    try:
+    with form_change(session) as change:
         review.approve(
             session,
             localization_id,
             actor=current_user.user,
             override=request.form.get("override", ""),
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash("Approved: it can be scheduled for publishing.", "success")
+        change.message = "Approved: it can be scheduled for publishing."
     return redirect(url_for("localization.detail", localization_id=localization_id))
 
 
@@ -215,17 +188,12 @@ def approve(localization_id: int) -> Any:
 @requires("review.edit")
 def request_changes(localization_id: int) -> Any:
     session = db_session()
-    try:
+    with form_change(session) as change:
         review.request_changes(
             session,
             localization_id,
             actor=current_user.user,
             comment=request.form.get("comment", ""),
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash("Changes requested.", "success")
+        change.message = "Changes requested."
     return redirect(url_for("localization.detail", localization_id=localization_id))

@@ -20,7 +20,7 @@ from hookline.models import (
     PublicationAttempt,
     Series,
 )
-from hookline.web.context import db_session, services
+from hookline.web.context import db_session, form_change, services
 from publisher import channels, registry, scheduling
 from publisher.calendar import Calendar
 from publisher.views import approved_cuts, publication_rows
@@ -101,7 +101,7 @@ def oauth_callback() -> Any:
         return redirect(url_for("publisher.channel_list"))
     db = db_session()
     channel = channels.get_channel(db, pending["channel_id"])
-    try:
+    with form_change(db) as change:
         channels.complete_connection(
             db,
             channel,
@@ -110,12 +110,7 @@ def oauth_callback() -> Any:
             redirect_uri=_callback_url(),
             actor=current_user.user,
         )
-    except HooklineError as error:
-        db.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash(f"{channel.name} is connected.", "success")
+        change.message = f"{channel.name} is connected."
     return redirect(url_for("publisher.channel_list"))
 
 
@@ -295,12 +290,7 @@ def reschedule(publication_id: int) -> Any:
 @requires("publish.manage")
 def cancel(publication_id: int) -> Any:
     db = db_session()
-    try:
+    with form_change(db) as change:
         scheduling.cancel(db, publication_id, actor=current_user.user)
-    except HooklineError as error:
-        db.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash("Cancelled.", "success")
+        change.message = "Cancelled."
     return redirect(url_for("publisher.publication", publication_id=publication_id))

@@ -22,7 +22,7 @@ from hookline.auth import requires
 from hookline.clock import utcnow
 from hookline.errors import HooklineError, InvalidInput, NotFound
 from hookline.models import Episode, Series, TermKind
-from hookline.web.context import db_session
+from hookline.web.context import db_session, form_change
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 MAX_SIMULATION = {"rounds": 20, "episodes": 20, "seeds": 3}  # keeps a request under ~2 s
@@ -144,7 +144,7 @@ def vocabulary_page() -> Any:
 def add_term() -> Any:
     session = db_session()
     form = request.form
-    try:
+    with form_change(session) as change:
         term = vocabulary.add_term(
             session,
             form.get("kind", ""),
@@ -152,12 +152,7 @@ def add_term() -> Any:
             label=form.get("label", ""),
             keywords=form.get("keywords", ""),
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(f"Added the {term.kind} {term.name}.", "success")
+        change.message = f"Added the {term.kind} {term.name}."
     return redirect(url_for("feedback.vocabulary_page"))
 
 
@@ -168,7 +163,7 @@ def update_term(term_id: int) -> Any:
     session = db_session()
     form = request.form
     action = form.get("action", "save")
-    try:
+    with form_change(session) as change:
         if action not in ("save", "retire", "restore"):
             raise InvalidInput(f"Unknown action {action!r}; use save, retire or restore.")
         term = vocabulary.update_term(
@@ -179,12 +174,7 @@ def update_term(term_id: int) -> Any:
             keywords=form.get("keywords") if action == "save" else None,
             retired={"retire": True, "restore": False}.get(action),
         )
-    except HooklineError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(f"Saved the {term.kind} {term.name}.", "success")
+        change.message = f"Saved the {term.kind} {term.name}."
     return redirect(url_for("feedback.vocabulary_page"))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, flash, g
 from sqlmodel import Session
 
 from hookline.db import Database
+from hookline.errors import HooklineError
 from hookline.settings import Settings
 from hookline.storage import MediaStore
 
@@ -39,3 +42,28 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+@dataclass
+class FormChange:
+    """What a form's change says once it is saved (set ``message`` inside the block)."""
+
+    message: str = ""
+
+
+@contextmanager
+def form_change(session: Session) -> Iterator[FormChange]:
+    """Save a form's change and flash its message, or roll it back and flash the error.
+
+    A refused change (a HooklineError) ends the block quietly: the page it redirects to
+    shows why, and nothing of the change is kept.
+    """
+    change = FormChange()
+    try:
+        yield change
+    except HooklineError as error:
+        session.rollback()
+        flash(error.message, "error")
+    else:
+        session.commit()
+        flash(change.message, "success")
