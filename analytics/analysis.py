@@ -245,6 +245,13 @@ def relative_retention(session: Session, filters: Filters) -> list[dict[str, Any
     return rows
 
 
+def _average_viewed(curve: dict[str, Any]) -> float:
+    """The curve's average percentage viewed, kept on it: a curve is a peer of many."""
+    if "average_viewed" not in curve:
+        curve["average_viewed"] = retention.average_viewed(curve["points"])
+    return curve["average_viewed"]
+
+
 def rank_among_peers(curve: dict[str, Any], newest_first: list[dict[str, Any]]) -> dict[str, Any]:
     """Rank one curve among its peers, picked from its market's curves, newest first."""
     length = curve["duration_s"] or 0.0
@@ -258,8 +265,8 @@ def rank_among_peers(curve: dict[str, Any], newest_first: list[dict[str, Any]]) 
             and other["episode_id"] != curve["episode_id"]
             and abs((other["duration_s"] or 0.0) - length) <= SIMILAR_LENGTH * length
         ):
-            peers.append(retention.average_viewed(other["points"]))
-    score = retention.average_viewed(curve["points"])
+            peers.append(_average_viewed(other))
+    score = _average_viewed(curve)
     rank = retention.percentile(score, peers)
     where = f"{curve['platform']} {curve['market']}"
     if rank is None:

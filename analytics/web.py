@@ -18,12 +18,15 @@ import plotly
 import plotly.io
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
+from sqlmodel import select
 
 from analytics import analysis, charts, queries
 from analytics.queries import Filters
+from analytics.retention import POINTS, line_at
 from hookline.auth import requires
 from hookline.clock import utcnow
 from hookline.errors import InvalidInput
+from hookline.models import Localization, LocalizedCut, MediaAsset
 from hookline.web.context import db_session
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -196,11 +199,6 @@ def attach_lines(
 ) -> None:
     """Give each curve point the line on screen there and each step the line viewers left
     on (a moment before), with links that open that line in the review page."""
-    from sqlmodel import select
-
-    from analytics.retention import POINTS, line_at
-    from hookline.models import Localization
-
     localizations = {
         loc.language: loc
         for loc in session.exec(select(Localization).where(Localization.episode_id == episode_id))
@@ -235,10 +233,6 @@ def _described_line(line: Any) -> tuple[str, str]:
 
 
 def _episode_duration(session: Any, episode_id: int) -> float | None:
-    from sqlmodel import select
-
-    from hookline.models import Localization, LocalizedCut, MediaAsset
-
     row = session.exec(
         select(MediaAsset.duration_s)
         .join(LocalizedCut, LocalizedCut.asset_id == MediaAsset.id)
