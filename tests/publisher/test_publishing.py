@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from hookline.app import create_app
+from hookline.auth import create_user
 from hookline.clock import utcnow
 from hookline.db import Database
 from hookline.errors import Conflict
@@ -42,7 +44,7 @@ from publisher.sandbox.core import Fault
 from publisher.sandbox.server import Sandbox, grant
 
 from publishkit import CALLBACK, approved_cut, sandbox_channel, variant
-from testkit import free_port, make_settings
+from testkit import PASSWORD, free_port, make_settings
 
 JOBS = ("publisher.jobs",)
 QUOTA_DAY = Quota("videos.insert", 1, 100, "day_pacific")
@@ -403,3 +405,26 @@ def test_rescheduling_across_a_dst_change_keeps_the_wall_clock_time(
     assert moved.scheduled_at - first.scheduled_at == timedelta(hours=23)  # a day, minus one
     assert scheduling.to_local(moved.scheduled_at, zone).hour == 19
     assert moved_job.id == job.id and moved_job.run_at == moved.scheduled_at
+
+
+def test_cancelling_from_the_publication_page_says_what_happened(
+    studio: Studio, short_video: Media
+):
+    publication_id = studio.schedule(
+        studio.cut(short_video.path), studio.channel("youtube"), datetime(2030, 1, 1, 19, 0)
+    )
+    with studio.db.transaction() as session:
+        create_user(session, "paula", PASSWORD, ["publisher"])
+    app = create_app(studio.settings, db=studio.db)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)  # signing in is not the point
+    client = app.test_client()
+    client.post("/login", data={"username": "paula", "password": PASSWORD})
+
+    done = client.post(f"/publishing/publications/{publication_id}/cancel", follow_redirects=True)
+    assert done.status_code == 200 and b"Cancelled." in done.data
+    cancelled, job = studio.publication(publication_id)
+    assert (cancelled.status, job.status) == (PublicationStatus.CANCELLED, JobStatus.CANCELLED)
+
+    again = client.post(f"/publishing/publications/{publication_id}/cancel", follow_redirects=True)
+    assert b"cannot be cancelled now" in again.data
+    assert studio.publication(publication_id)[0].status == PublicationStatus.CANCELLED
