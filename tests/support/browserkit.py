@@ -48,10 +48,28 @@ def open_tab(browser: Browser, base_url: str) -> Tab:
     return tab
 
 
+def _closing(app):
+    """The app, with every response closed even when the browser drops the connection.
+
+    Werkzeug's server skips closing a response whose client went away mid-body (a video
+    the page stopped loading), leaving its file open; finalizing this generator closes it.
+    """
+
+    def closing_app(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return closing_app
+
+
 @contextmanager
 def serving(app) -> Iterator[str]:
     """Serve a Flask app on a free loopback port; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
     thread.start()
     try:
